@@ -1,0 +1,1 @@
+"""The governance service: HTTP API, CLI, settings, database and the governed pipeline."""

@@ -1,0 +1,73 @@
+"""`/v1/works`: thin endpoints, one service call each."""
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, UploadFile, status
+
+from governance.api.deps import BlobsDep, MatchIndexDep, PrincipalDep, SessionDep, SettingsDep
+from governance.api.uploads import read_upload
+from governance.works import service
+from governance.works.schemas import MatchResult, TermsHistory, TermsUpdate, WorkOut, WorkPage
+
+router = APIRouter(prefix="/v1/works", tags=["works"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=WorkOut)
+def register_work(
+    session: SessionDep,
+    settings: SettingsDep,
+    blobs: BlobsDep,
+    principal: PrincipalDep,
+    file: UploadFile,
+    metadata: Annotated[str | None, Form()] = None,
+) -> WorkOut:
+    parsed = service.parse_metadata(metadata)
+    data = read_upload(file, settings)
+    return service.register_work(session, settings, blobs, principal, data, parsed)
+
+
+@router.get("", response_model=WorkPage)
+def list_works(
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+    limit: Annotated[int, Query(ge=1)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> WorkPage:
+    return service.list_works(session, principal, min(limit, settings.page_size_max), offset)
+
+
+@router.post("/match", response_model=MatchResult)
+def match_work(
+    session: SessionDep,
+    settings: SettingsDep,
+    index: MatchIndexDep,
+    principal: PrincipalDep,
+    file: UploadFile,
+    limit: Annotated[int, Query()] = 10,
+) -> MatchResult:
+    data = read_upload(file, settings)
+    return service.match_file(session, settings, index, data, limit)
+
+
+@router.get("/{work_id}", response_model=WorkOut)
+def get_work(
+    session: SessionDep,
+    principal: PrincipalDep,
+    work_id: int,
+    at: Annotated[datetime | None, Query(description="terms in force at this time")] = None,
+) -> WorkOut:
+    return service.get_work(session, principal, work_id, at)
+
+
+@router.put("/{work_id}/terms", response_model=WorkOut)
+def change_terms(
+    session: SessionDep, principal: PrincipalDep, work_id: int, body: TermsUpdate
+) -> WorkOut:
+    return service.change_terms(session, principal, work_id, body.terms)
+
+
+@router.get("/{work_id}/terms/history", response_model=TermsHistory)
+def terms_history(session: SessionDep, principal: PrincipalDep, work_id: int) -> TermsHistory:
+    return service.terms_history(session, principal, work_id)

@@ -1,0 +1,81 @@
+"""The app factory: settings, storage, routers and the one error handler."""
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from governance.api import health, works
+from governance.api.limits import BodySizeLimit
+from governance.blobs import BlobStore
+from governance.db import make_engine, prepare_storage
+from governance.errors import GovernError
+from governance.settings import Settings, get_settings
+from rights.match_index import MatchIndex
+
+log = logging.getLogger("governance")
+
+_HTTP_CODES = {
+    400: "BadRequest",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "NotFound",
+    405: "MethodNotAllowed",
+    413: "FileTooLarge",
+    415: "UnsupportedMediaType",
+}
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    prepare_storage(settings)
+    app = FastAPI(
+        title="Provenance-aware content governance",
+        version="0.1.0",
+        description="Rights, labels, screening and audit for AI models that make or "
+        "change images of heritage collections.",
+    )
+    app.state.settings = settings
+    app.state.engine = make_engine(settings.resolved_database_url)
+    app.state.blobs = BlobStore(settings.blob_dir)
+    app.state.match_index = MatchIndex()
+    app.include_router(health.router)
+    app.include_router(works.router)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
+    _install_error_handlers(app)
+    return app
+
+
+def error_body(code: str, detail: str) -> dict[str, str]:
+    return {"error": code, "detail": detail}
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(GovernError)
+    async def _govern_error(_: Request, exc: GovernError) -> JSONResponse:
+        return JSONResponse(error_body(exc.code, exc.detail), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        parts = []
+        for error in exc.errors():
+            where = ".".join(str(p) for p in error.get("loc", ()) if p != "body") or "request"
+            parts.append(f"{where}: {error.get('msg', 'invalid')}")
+        return JSONResponse(error_body("InvalidRequest", "; ".join(parts)), status_code=422)
+
+    @app.exception_handler(HTTPException)
+    async def _http_error(_: Request, exc: HTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "HttpError")
+        return JSONResponse(
+            error_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers
+        )
+
+    @app.exception_handler(Exception)
+    async def _bug(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return JSONResponse(
+            error_body("InternalError", "the service failed; this is a bug and was logged"),
+            status_code=500,
+        )

@@ -1,0 +1,100 @@
+"""One error base class: a stable code, an HTTP status, a human sentence.
+
+Services raise these; a single handler in the app turns them into
+`{"error": code, "detail": sentence}`. Anything else reaching the client is a bug.
+"""
+
+from typing import ClassVar
+
+
+class GovernError(Exception):
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "BadRequest"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class InvalidInput(GovernError):
+    status = 422
+    code = "InvalidInput"
+
+
+class InvalidLicense(InvalidInput):
+    code = "InvalidLicense"
+
+
+class InvalidTerms(InvalidInput):
+    code = "InvalidTerms"
+
+
+class InvalidMetadata(InvalidInput):
+    code = "InvalidMetadata"
+
+
+class CorruptImage(InvalidInput):
+    code = "CorruptImage"
+
+
+class NotAnImage(GovernError):
+    status = 415
+    code = "NotAnImage"
+
+
+class UnsupportedImageFormat(GovernError):
+    status = 415
+    code = "UnsupportedImageFormat"
+
+
+class FileTooLarge(GovernError):
+    status = 413
+    code = "FileTooLarge"
+
+
+class ImageTooLarge(GovernError):
+    status = 413
+    code = "ImageTooLarge"
+
+
+class MissingApiKey(GovernError):
+    status = 401
+    code = "MissingApiKey"
+
+
+class InvalidApiKey(GovernError):
+    status = 401
+    code = "InvalidApiKey"
+
+
+class Forbidden(GovernError):
+    status = 403
+    code = "Forbidden"
+
+
+class NotWorkOwner(Forbidden):
+    code = "NotWorkOwner"
+
+
+class NotFound(GovernError):
+    status = 404
+    code = "NotFound"
+
+
+class WorkNotFound(NotFound):
+    code = "WorkNotFound"
+
+
+class Conflict(GovernError):
+    status = 409
+    code = "Conflict"
+
+
+class DuplicateWork(Conflict):
+    code = "DuplicateWork"
+
+    def __init__(self, existing_work_id: int) -> None:
+        super().__init__(
+            f"These pixels are already registered as work {existing_work_id}."
+        )
+        self.existing_work_id = existing_work_id

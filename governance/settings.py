@@ -1,0 +1,50 @@
+"""One cached settings object; nothing reads the environment at import time."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MB = 1024 * 1024
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GOVERN_", extra="ignore")
+
+    data_dir: Path = Path("./govern-data")
+    # Empty means SQLite inside data_dir, so a fresh checkout runs with no set-up.
+    database_url: str = ""
+    max_upload_bytes: int = Field(default=50 * MB, gt=0)
+    # Decompression-bomb guard: checked from the image header before decoding.
+    max_image_pixels: int = Field(default=64_000_000, gt=0)
+    # Perceptual-hash distances (of 64 bits) at or below which two images match;
+    # measured: re-encodes and resizes stay <= 10, unrelated photographs start at 24.
+    match_phash_max: int = Field(default=12, ge=0, le=64)
+    match_dhash_max: int = Field(default=12, ge=0, le=64)
+    page_size_max: int = Field(default=200, gt=0)
+    # PEM file of C2PA trust anchors used when reading manifests in uploaded files.
+    c2pa_trust_anchors: Path | None = None
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return normalise_database_url(self.database_url)
+        return f"sqlite:///{(self.data_dir / 'govern.db').resolve()}"
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+
+def normalise_database_url(url: str) -> str:
+    """Route plain PostgreSQL URLs to psycopg 3, the driver this project installs."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

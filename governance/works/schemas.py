@@ -1,0 +1,76 @@
+"""Wire shapes of the works API."""
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class WorkMetadata(BaseModel):
+    """The `metadata` JSON string sent beside the file when registering a work."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=500)
+    creator: str = Field(min_length=1, max_length=500)
+    license: str = Field(min_length=1, max_length=500)
+    terms: dict[str, Any] = Field(default_factory=dict)
+
+
+class TermsUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    terms: dict[str, Any]
+
+
+class WorkOut(BaseModel):
+    id: int
+    holder_id: int
+    title: str
+    creator: str
+    license: str
+    terms: dict[str, Any]
+    terms_version: int
+    terms_effective_from: datetime
+    sha256: str
+    pixel_sha256: str
+    media_type: str
+    width: int
+    height: int
+    byte_size: int
+    fingerprints: dict[str, str]
+    created_at: datetime
+
+
+class WorkPage(BaseModel):
+    items: list[WorkOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class TermsVersionOut(BaseModel):
+    version: int
+    effective_from: datetime
+    terms: dict[str, Any]
+    declared: dict[str, Any]
+    embedded: dict[str, Any]
+    changed_by: str
+
+
+class TermsHistory(BaseModel):
+    work_id: int
+    versions: list[TermsVersionOut]
+
+
+class MatchOut(BaseModel):
+    work_id: int
+    distance: int = Field(description="pHash + dHash Hamming distance, 0..128; 0 for exact")
+    exact: bool = Field(description="same decoded pixels as the registered work")
+    orientation: str
+    phash_distance: int
+    dhash_distance: int
+
+
+class MatchResult(BaseModel):
+    matches: list[MatchOut]

@@ -1,0 +1,264 @@
+"""Works: register, read, change terms, match. Services flush; the request commits."""
+
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+from sqlmodel import Session, col, select
+
+from governance.auth.models import Role
+from governance.auth.service import Principal, require_role
+from governance.blobs import BlobStore
+from governance.db import after_commit
+from governance.errors import (
+    DuplicateWork,
+    InvalidInput,
+    InvalidLicense,
+    InvalidMetadata,
+    InvalidTerms,
+    NotWorkOwner,
+    WorkNotFound,
+)
+from governance.images import DecodedImage, decode_image
+from governance.settings import Settings
+from governance.works.schemas import (
+    MatchOut,
+    MatchResult,
+    TermsHistory,
+    TermsVersionOut,
+    WorkMetadata,
+    WorkOut,
+    WorkPage,
+)
+from labeling.c2pa_read import read_manifest
+from labeling.errors import ManifestReadError
+from rights import registry
+from rights.embedded_terms import terms_from_assertions, terms_from_xmp
+from rights.errors import DuplicateWorkError, InvalidLicenseError, InvalidTermsError
+from rights.fingerprints import fingerprint, hash_hex
+from rights.match_index import MatchIndex
+from rights.models import Work, WorkFingerprint, WorkTermsVersion
+from rights.terms import Signal, Use
+
+READERS = (Role.AUDITOR, Role.ADMIN)
+
+
+@contextmanager
+def _rights_errors() -> Iterator[None]:
+    try:
+        yield
+    except InvalidLicenseError as exc:
+        raise InvalidLicense(str(exc)) from None
+    except InvalidTermsError as exc:
+        raise InvalidTerms(str(exc)) from None
+    except DuplicateWorkError as exc:
+        raise DuplicateWork(exc.existing_work_id) from None
+
+
+def parse_metadata(raw: str | None) -> WorkMetadata:
+    if not raw:
+        raise InvalidMetadata("send the work's title, creator, licence and terms as 'metadata'")
+    try:
+        return WorkMetadata.model_validate_json(raw)
+    except ValidationError as exc:
+        raise InvalidMetadata(_validation_sentence(exc)) from None
+
+
+def _validation_sentence(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error["loc"]) or "metadata"
+        parts.append(f"{where}: {error['msg']}")
+    return "; ".join(parts)
+
+
+def register_work(
+    session: Session,
+    settings: Settings,
+    blobs: BlobStore,
+    principal: Principal,
+    data: bytes,
+    metadata: WorkMetadata,
+) -> WorkOut:
+    require_role(principal, Role.RIGHTS_HOLDER)
+    assert principal.holder_id is not None, "rights holder keys always belong to a holder"
+    decoded = decode_image(data, settings)
+    signal_sets, reads = embedded_terms(decoded, settings)
+    new = registry.NewWork(
+        holder_id=principal.holder_id,
+        title=metadata.title.strip(),
+        creator=metadata.creator.strip(),
+        license=metadata.license,
+        sha256=hashlib.sha256(data).hexdigest(),
+        media_type=decoded.media_type,
+        width=decoded.width,
+        height=decoded.height,
+        byte_size=len(data),
+        fingerprints=fingerprint(decoded.image),
+        declared_terms=metadata.terms,
+        embedded_signals=signal_sets,
+        embedded_reads=reads,
+        changed_by=principal.actor,
+    )
+    with _rights_errors():
+        work, version = registry.register_work(session, new)
+    after_commit(session, lambda: blobs.put(data))
+    return _work_out(session, work, version)
+
+
+def embedded_terms(
+    decoded: DecodedImage, settings: Settings
+) -> tuple[list[dict[Use, Signal]], list[dict[str, Any]]]:
+    """What the file itself says about its uses, and a record of how each source was read."""
+    trust = settings.c2pa_trust_anchors.read_text() if settings.c2pa_trust_anchors else None
+    c2pa_read: dict[str, Any] = {"source": "c2pa"}
+    signal_sets: list[dict[Use, Signal]] = []
+    try:
+        manifest = read_manifest(decoded.data, decoded.media_type, trust)
+    except ManifestReadError as exc:
+        # Registration goes on: the holder's declared terms still apply. The failure is kept.
+        manifest = None
+        c2pa_read["error"] = str(exc)
+    if manifest is not None:
+        c2pa_read.update(
+            found=True,
+            validation_state=manifest.validation_state,
+            manifest=manifest.active_label,
+        )
+        signal_sets.append(terms_from_assertions(manifest.assertions, manifest.validation_state))
+    else:
+        c2pa_read.setdefault("found", False)
+    xmp_signals = terms_from_xmp(decoded.xmp)
+    signal_sets.append(xmp_signals)
+    xmp_read = {"source": "xmp", "found": decoded.xmp is not None, "signals": len(xmp_signals)}
+    return [s for s in signal_sets if s], [c2pa_read, xmp_read]
+
+
+def get_work(
+    session: Session, principal: Principal, work_id: int, at: datetime | None = None
+) -> WorkOut:
+    work = _readable_work(session, principal, work_id)
+    if at is None:
+        version = registry.current_terms(session, work)
+    elif at.tzinfo is None:
+        raise InvalidInput("'at' needs a timezone, e.g. 2026-01-31T12:00:00Z")
+    else:
+        found = registry.terms_at(session, work, at)
+        if found is None:
+            raise WorkNotFound(f"work {work_id} was not registered yet at {at.isoformat()}")
+        version = found
+    return _work_out(session, work, version)
+
+
+def list_works(session: Session, principal: Principal, limit: int, offset: int) -> WorkPage:
+    require_role(principal, Role.RIGHTS_HOLDER, *READERS)
+    holder = principal.holder_id if principal.role is Role.RIGHTS_HOLDER else None
+    works, total = registry.list_works(session, holder, limit, offset)
+    items = [_work_out(session, w, registry.current_terms(session, w)) for w in works]
+    return WorkPage(items=items, total=total, limit=limit, offset=offset)
+
+
+def change_terms(session: Session, principal: Principal, work_id: int, terms: Any) -> WorkOut:
+    require_role(principal, Role.RIGHTS_HOLDER)
+    work = _owned_work(session, principal, work_id)
+    with _rights_errors():
+        version = registry.change_terms(session, work, terms, principal.actor)
+    return _work_out(session, work, version)
+
+
+def terms_history(session: Session, principal: Principal, work_id: int) -> TermsHistory:
+    work = _readable_work(session, principal, work_id)
+    versions = [_version_out(v) for v in registry.terms_history(session, work)]
+    return TermsHistory(work_id=work_id, versions=versions)
+
+
+def match_file(
+    session: Session, settings: Settings, index: MatchIndex, data: bytes, limit: int
+) -> MatchResult:
+    if not 1 <= limit <= 100:
+        raise InvalidInput("limit must be between 1 and 100")
+    decoded = decode_image(data, settings)
+    prints = fingerprint(decoded.image)
+    exact = registry.work_by_pixels(session, prints.pixel_sha256)
+    index.refresh(session)
+    found = index.search(prints, settings.match_phash_max, settings.match_dhash_max, limit)
+    matches = [
+        MatchOut(
+            work_id=m.work_id,
+            distance=0 if exact is not None and exact.id == m.work_id else m.distance,
+            exact=exact is not None and exact.id == m.work_id,
+            orientation=m.orientation.value,
+            phash_distance=m.phash_distance,
+            dhash_distance=m.dhash_distance,
+        )
+        for m in found
+    ]
+    if exact is not None and exact.id not in {m.work_id for m in matches}:
+        assert exact.id is not None
+        matches.insert(0, MatchOut(work_id=exact.id, distance=0, exact=True,
+                                   orientation="original", phash_distance=0, dhash_distance=0))
+    matches.sort(key=lambda m: (m.distance, not m.exact, m.work_id))
+    return MatchResult(matches=matches[:limit])
+
+
+def _readable_work(session: Session, principal: Principal, work_id: int) -> Work:
+    require_role(principal, Role.RIGHTS_HOLDER, *READERS)
+    work = session.get(Work, work_id)
+    if work is None:
+        raise WorkNotFound(f"there is no work {work_id}")
+    if principal.role is Role.RIGHTS_HOLDER and work.holder_id != principal.holder_id:
+        raise NotWorkOwner(f"work {work_id} belongs to another rights holder")
+    return work
+
+
+def _owned_work(session: Session, principal: Principal, work_id: int) -> Work:
+    work = _readable_work(session, principal, work_id)
+    if work.holder_id != principal.holder_id:
+        raise NotWorkOwner(f"work {work_id} belongs to another rights holder")
+    return work
+
+
+def _work_out(session: Session, work: Work, version: WorkTermsVersion) -> WorkOut:
+    assert work.id is not None
+    rows = session.exec(
+        select(WorkFingerprint)
+        .where(WorkFingerprint.work_id == work.id)
+        .order_by(col(WorkFingerprint.id))
+    )
+    prints = {
+        f"{r.kind}{'' if r.orientation == 'original' else '_' + r.orientation}": hash_hex(r.value)
+        for r in rows
+    }
+    return WorkOut(
+        id=work.id,
+        holder_id=work.holder_id,
+        title=work.title,
+        creator=work.creator,
+        license=work.license,
+        terms=version.effective,
+        terms_version=version.version,
+        terms_effective_from=version.effective_from,
+        sha256=work.sha256,
+        pixel_sha256=work.pixel_sha256,
+        media_type=work.media_type,
+        width=work.width,
+        height=work.height,
+        byte_size=work.byte_size,
+        fingerprints=prints,
+        created_at=work.created_at,
+    )
+
+
+def _version_out(version: WorkTermsVersion) -> TermsVersionOut:
+    return TermsVersionOut(
+        version=version.version,
+        effective_from=version.effective_from,
+        terms=version.effective,
+        declared=version.declared,
+        embedded=version.embedded,
+        changed_by=version.changed_by,
+    )
+

@@ -1,0 +1,27 @@
+"""Finding a file's XMP packet."""
+
+import re
+
+from PIL import Image
+
+_PACKET = re.compile(rb"<x:xmpmeta[\s>].*?</x:xmpmeta>", re.DOTALL)
+_TIFF_XMP_TAG = 700
+MAX_XMP_BYTES = 4 * 1024 * 1024
+
+
+def xmp_packet(image: Image.Image, data: bytes) -> str | None:
+    """The XMP packet as text: from the container where Pillow knows it, else by packet scan."""
+    raw: bytes | str | None = image.info.get("xmp") or image.info.get("XML:com.adobe.xmp")
+    if raw is None and hasattr(image, "tag_v2"):
+        raw = image.tag_v2.get(_TIFF_XMP_TAG)
+    if raw is None:
+        # XMP's own packet-scanning rule: any format may carry it unwrapped.
+        found = _PACKET.search(data)
+        raw = found.group(0) if found else None
+    if raw is None:
+        return None
+    if isinstance(raw, bytes):
+        if len(raw) > MAX_XMP_BYTES:
+            return None
+        raw = raw.decode("utf-8", errors="replace")
+    return raw[:MAX_XMP_BYTES]

@@ -1,0 +1,86 @@
+"""Fingerprints of a decoded image: exact digests and perceptual hashes in both orientations.
+
+Perceptual hashes are candidates, not verdicts (see DESIGN: crops and rotations
+defeat them); the kinds are rows, so new kinds can be added without a new table.
+"""
+
+import hashlib
+from dataclasses import dataclass
+from enum import StrEnum
+
+import imagehash
+import numpy as np
+from PIL import Image, ImageOps
+
+
+class HashKind(StrEnum):
+    PHASH = "phash"
+    DHASH = "dhash"
+
+
+class Orientation(StrEnum):
+    ORIGINAL = "original"
+    MIRRORED = "mirrored"
+
+
+@dataclass(frozen=True)
+class PerceptualHash:
+    kind: HashKind
+    orientation: Orientation
+    value: int  # 64 bits, stored signed so that every database takes it as BIGINT
+
+    @property
+    def hex(self) -> str:
+        return hash_hex(self.value)
+
+
+@dataclass(frozen=True)
+class Fingerprints:
+    pixel_sha256: str
+    hashes: tuple[PerceptualHash, ...]
+
+    def get(self, kind: HashKind, orientation: Orientation) -> int:
+        for h in self.hashes:
+            if h.kind is kind and h.orientation is orientation:
+                return h.value
+        raise KeyError((kind, orientation))
+
+
+def pixel_sha256(image: Image.Image) -> str:
+    """SHA-256 of the decoded pixels, so a lossless re-encode is recognised as the same image."""
+    canonical = canonical_pixels(image)
+    digest = hashlib.sha256(f"{canonical.mode}:{canonical.width}x{canonical.height}:".encode())
+    digest.update(canonical.tobytes())
+    return digest.hexdigest()
+
+
+def canonical_pixels(image: Image.Image) -> Image.Image:
+    if image.mode in ("L", "RGB", "RGBA"):
+        return image
+    has_alpha = "A" in image.getbands() or "transparency" in image.info
+    return image.convert("RGBA" if has_alpha else "RGB")
+
+
+def fingerprint(image: Image.Image) -> Fingerprints:
+    gray = image.convert("L")
+    mirrored = ImageOps.mirror(gray)
+    hashes = []
+    for orientation, picture in ((Orientation.ORIGINAL, gray), (Orientation.MIRRORED, mirrored)):
+        hashes.append(PerceptualHash(HashKind.PHASH, orientation, _to_int(imagehash.phash(picture))))
+        hashes.append(PerceptualHash(HashKind.DHASH, orientation, _to_int(imagehash.dhash(picture))))
+    return Fingerprints(pixel_sha256=pixel_sha256(image), hashes=tuple(hashes))
+
+
+def _to_int(h: imagehash.ImageHash) -> int:
+    bits = np.asarray(h.hash, dtype=np.uint8).flatten()
+    unsigned = int("".join("1" if b else "0" for b in bits), 2)
+    return unsigned - (1 << 64) if unsigned >= 1 << 63 else unsigned
+
+
+def hamming(a: int, b: int) -> int:
+    return ((a ^ b) & 0xFFFFFFFFFFFFFFFF).bit_count()
+
+
+def hash_hex(value: int) -> str:
+    """A stored (signed) 64-bit hash in imagehash's hex form."""
+    return f"{value & 0xFFFFFFFFFFFFFFFF:016x}"

@@ -1,0 +1,171 @@
+"""Registering works, changing their terms and reading them back. Flushes, never commits."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, func, select
+
+from rights.errors import DuplicateWorkError
+from rights.fingerprints import Fingerprints
+from rights.licenses import normalise_license
+from rights.models import RightsHolder, Work, WorkFingerprint, WorkTermsVersion, utcnow
+from rights.terms import Signal, Use, combine, parse_declared_terms
+
+
+@dataclass(frozen=True)
+class NewWork:
+    holder_id: int
+    title: str
+    creator: str
+    license: str
+    sha256: str
+    media_type: str
+    width: int
+    height: int
+    byte_size: int
+    fingerprints: Fingerprints
+    declared_terms: Any
+    # Signals read from the file itself, one set per source, and how each source was read.
+    embedded_signals: Sequence[dict[Use, Signal]]
+    embedded_reads: Sequence[dict[str, Any]]
+    changed_by: str
+
+
+def holder_by_name(session: Session, name: str, create: bool = True) -> RightsHolder | None:
+    holder = session.exec(select(RightsHolder).where(RightsHolder.name == name)).first()
+    if holder is None and create:
+        holder = RightsHolder(name=name)
+        session.add(holder)
+        session.flush()
+    return holder
+
+
+def work_by_pixels(session: Session, pixel_sha256: str) -> Work | None:
+    return session.exec(select(Work).where(Work.pixel_sha256 == pixel_sha256)).first()
+
+
+def register_work(session: Session, new: NewWork) -> tuple[Work, WorkTermsVersion]:
+    """Validate and store a work with its first terms version and fingerprints."""
+    license_expr = normalise_license(new.license)
+    declared = parse_declared_terms(new.declared_terms)
+    existing = work_by_pixels(session, new.fingerprints.pixel_sha256)
+    if existing is not None and existing.id is not None:
+        raise DuplicateWorkError(existing.id)
+    work = Work(
+        holder_id=new.holder_id,
+        title=new.title,
+        creator=new.creator,
+        license=license_expr,
+        sha256=new.sha256,
+        pixel_sha256=new.fingerprints.pixel_sha256,
+        media_type=new.media_type,
+        width=new.width,
+        height=new.height,
+        byte_size=new.byte_size,
+    )
+    try:
+        # A savepoint, so that losing a race on the unique pixels leaves the session usable.
+        with session.begin_nested():
+            session.add(work)
+            session.flush()
+    except IntegrityError:
+        winner = work_by_pixels(session, new.fingerprints.pixel_sha256)
+        if winner is None or winner.id is None:
+            raise
+        raise DuplicateWorkError(winner.id) from None
+    assert work.id is not None
+    for h in new.fingerprints.hashes:
+        session.add(
+            WorkFingerprint(
+                work_id=work.id, kind=h.kind.value, orientation=h.orientation.value, value=h.value
+            )
+        )
+    version = WorkTermsVersion(
+        work_id=work.id,
+        version=1,
+        declared={u.value: s.to_json() for u, s in declared.items()},
+        embedded={
+            "reads": list(new.embedded_reads),
+            "signals": [{u.value: s.to_json() for u, s in sig.items()} for sig in new.embedded_signals],
+        },
+        effective=combine([declared, *new.embedded_signals]),
+        changed_by=new.changed_by,
+    )
+    session.add(version)
+    session.flush()
+    return work, version
+
+
+def change_terms(
+    session: Session, work: Work, raw_terms: Any, changed_by: str
+) -> WorkTermsVersion:
+    """A new terms version: the declared terms are replaced, what the file says still counts."""
+    declared = parse_declared_terms(raw_terms)
+    current = current_terms(session, work)
+    embedded = _signals_from_evidence(current.embedded)
+    version = WorkTermsVersion(
+        work_id=current.work_id,
+        version=current.version + 1,
+        # Never earlier than the version it follows, even if the clock stepped back.
+        effective_from=max(utcnow(), current.effective_from),
+        declared={u.value: s.to_json() for u, s in declared.items()},
+        embedded=current.embedded,
+        effective=combine([declared, *embedded]),
+        changed_by=changed_by,
+    )
+    session.add(version)
+    session.flush()
+    return version
+
+
+def _signals_from_evidence(embedded: dict[str, Any]) -> list[dict[Use, Signal]]:
+    """The file-borne signals kept in a version's evidence, back as signals."""
+    return [
+        {Use(use): Signal.from_json(spec) for use, spec in signal_set.items()}
+        for signal_set in embedded.get("signals", [])
+    ]
+
+
+def current_terms(session: Session, work: Work) -> WorkTermsVersion:
+    query = (
+        select(WorkTermsVersion)
+        .where(WorkTermsVersion.work_id == work.id)
+        .order_by(col(WorkTermsVersion.version).desc())
+    )
+    version = session.exec(query).first()
+    assert version is not None, "every work is registered with a first terms version"
+    return version
+
+
+def terms_at(session: Session, work: Work, at: datetime) -> WorkTermsVersion | None:
+    """The terms in force at `at`, or None when the work was not yet registered then."""
+    query = (
+        select(WorkTermsVersion)
+        .where(WorkTermsVersion.work_id == work.id, col(WorkTermsVersion.effective_from) <= at)
+        .order_by(col(WorkTermsVersion.version).desc())
+    )
+    return session.exec(query).first()
+
+
+def terms_history(session: Session, work: Work) -> list[WorkTermsVersion]:
+    query = (
+        select(WorkTermsVersion)
+        .where(WorkTermsVersion.work_id == work.id)
+        .order_by(col(WorkTermsVersion.version))
+    )
+    return list(session.exec(query))
+
+
+def list_works(
+    session: Session, holder_id: int | None, limit: int, offset: int
+) -> tuple[list[Work], int]:
+    query = select(Work)
+    count = select(func.count()).select_from(Work)
+    if holder_id is not None:
+        query = query.where(Work.holder_id == holder_id)
+        count = count.where(Work.holder_id == holder_id)
+    works = list(session.exec(query.order_by(col(Work.id)).offset(offset).limit(limit)))
+    return works, session.exec(count).one()
