@@ -74,7 +74,7 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
 _AFTER_COMMIT = "governance.after_commit"
 
 
-def after_commit(session: Session, action: Callable[[], None]) -> None:
+def after_commit(session: Session, action: Callable[[], object]) -> None:
     """Run `action` once the session's transaction has committed; drop it on rollback."""
     session.info.setdefault(_AFTER_COMMIT, []).append(action)
 

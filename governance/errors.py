@@ -94,7 +94,5 @@ class DuplicateWork(Conflict):
     code = "DuplicateWork"
 
     def __init__(self, existing_work_id: int) -> None:
-        super().__init__(
-            f"These pixels are already registered as work {existing_work_id}."
-        )
+        super().__init__(f"These pixels are already registered as work {existing_work_id}.")
         self.existing_work_id = existing_work_id

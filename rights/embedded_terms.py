@@ -70,7 +70,7 @@ def _entry_signal(entry: Any, source: str, detail: dict[str, Any]) -> Signal | N
     if not isinstance(entry, Mapping):
         return None
     try:
-        value = TermValue(entry.get("use"))
+        value = TermValue(str(entry.get("use")))
     except ValueError:
         # An unreadable value in someone else's manifest: the safe reading is a reservation.
         return Signal(

@@ -89,7 +89,9 @@ def register_work(session: Session, new: NewWork) -> tuple[Work, WorkTermsVersio
         declared={u.value: s.to_json() for u, s in declared.items()},
         embedded={
             "reads": list(new.embedded_reads),
-            "signals": [{u.value: s.to_json() for u, s in sig.items()} for sig in new.embedded_signals],
+            "signals": [
+                {u.value: s.to_json() for u, s in sig.items()} for sig in new.embedded_signals
+            ],
         },
         effective=combine([declared, *new.embedded_signals]),
         changed_by=new.changed_by,
@@ -99,9 +101,7 @@ def register_work(session: Session, new: NewWork) -> tuple[Work, WorkTermsVersio
     return work, version
 
 
-def change_terms(
-    session: Session, work: Work, raw_terms: Any, changed_by: str
-) -> WorkTermsVersion:
+def change_terms(session: Session, work: Work, raw_terms: Any, changed_by: str) -> WorkTermsVersion:
     """A new terms version: the declared terms are replaced, what the file says still counts."""
     declared = parse_declared_terms(raw_terms)
     current = current_terms(session, work)

@@ -128,4 +128,3 @@ def combine(signal_sets: list[dict[Use, Signal]]) -> dict[str, dict[str, Any]]:
         term["sources"] = [s.to_json() for s in signals]
         effective[use.value] = term
     return effective
-

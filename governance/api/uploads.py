@@ -9,5 +9,7 @@ from governance.settings import Settings
 def read_upload(file: UploadFile, settings: Settings) -> bytes:
     data = file.file.read(settings.max_upload_bytes + 1)
     if len(data) > settings.max_upload_bytes:
-        raise FileTooLarge(f"the file is larger than the limit of {settings.max_upload_bytes} bytes")
+        raise FileTooLarge(
+            f"the file is larger than the limit of {settings.max_upload_bytes} bytes"
+        )
     return data

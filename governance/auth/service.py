@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from governance.auth.models import ApiKey, Role
 from governance.errors import Forbidden, InvalidApiKey, InvalidInput, MissingApiKey, NotFound
-from rights.models import RightsHolder, utcnow
+from rights.models import utcnow
 from rights.registry import holder_by_name
 
 KEY_PREFIX = "gov_"
@@ -16,15 +16,12 @@ KEY_PREFIX = "gov_"
 
 @dataclass(frozen=True)
 class Principal:
-    key_id: int
+    """Who is acting. `actor` names it in records: stable, never the secret."""
+
+    actor: str
     name: str
     role: Role
     holder_id: int | None
-
-    @property
-    def actor(self) -> str:
-        """How this principal is named in records: stable, never the secret."""
-        return f"key:{self.key_id}"
 
 
 def _digest(key: str) -> str:
@@ -55,7 +52,9 @@ def create_key(
     elif holder is not None:
         raise InvalidInput("only rights_holder keys belong to a holder")
     plaintext = KEY_PREFIX + secrets.token_urlsafe(32)
-    key = ApiKey(name=name, role=parsed_role.value, key_sha256=_digest(plaintext), holder_id=holder_id)
+    key = ApiKey(
+        name=name, role=parsed_role.value, key_sha256=_digest(plaintext), holder_id=holder_id
+    )
     session.add(key)
     session.flush()
     return key, plaintext
@@ -83,15 +82,12 @@ def authenticate(session: Session, authorization: str | None) -> Principal:
         raise InvalidApiKey("the API key is not known")
     if key.revoked_at is not None:
         raise InvalidApiKey("the API key has been revoked")
-    return Principal(key_id=key.id, name=key.name, role=Role(key.role), holder_id=key.holder_id)
+    return Principal(
+        actor=f"key:{key.id}", name=key.name, role=Role(key.role), holder_id=key.holder_id
+    )
 
 
 def require_role(principal: Principal, *roles: Role) -> None:
     if principal.role not in roles:
         allowed = ", ".join(r.value for r in roles)
         raise Forbidden(f"this needs one of the roles: {allowed}; the key is '{principal.role}'")
-
-
-def holder_name(session: Session, holder_id: int) -> str:
-    holder = session.get(RightsHolder, holder_id)
-    return holder.name if holder else ""

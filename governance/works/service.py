@@ -198,8 +198,17 @@ def match_file(
     ]
     if exact is not None and exact.id not in {m.work_id for m in matches}:
         assert exact.id is not None
-        matches.insert(0, MatchOut(work_id=exact.id, distance=0, exact=True,
-                                   orientation="original", phash_distance=0, dhash_distance=0))
+        matches.insert(
+            0,
+            MatchOut(
+                work_id=exact.id,
+                distance=0,
+                exact=True,
+                orientation="original",
+                phash_distance=0,
+                dhash_distance=0,
+            ),
+        )
     matches.sort(key=lambda m: (m.distance, not m.exact, m.work_id))
     return MatchResult(matches=matches[:limit])
 
@@ -261,4 +270,3 @@ def _version_out(version: WorkTermsVersion) -> TermsVersionOut:
         embedded=version.embedded,
         changed_by=version.changed_by,
     )
-

@@ -1,0 +1,131 @@
+"""`govern works import DIR`: register a folder of works, one transaction per file."""
+
+import csv
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from governance.auth.models import Role
+from governance.auth.service import Principal
+from governance.blobs import BlobStore
+from governance.db import make_engine, unit_of_work
+from governance.errors import FileTooLarge, GovernError, InvalidInput
+from governance.settings import Settings
+from governance.works.schemas import WorkMetadata
+from governance.works.service import register_work
+from rights.registry import holder_by_name
+from rights.terms import Use
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff"}
+
+
+@dataclass
+class ImportReport:
+    registered: list[tuple[str, int]] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+def read_manifest_rows(directory: Path) -> list[dict[str, Any]]:
+    """Rows from works.json (a list of objects) or works.csv (a column per field or use)."""
+    json_path, csv_path = directory / "works.json", directory / "works.csv"
+    if json_path.exists():
+        try:
+            rows = json.loads(json_path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise InvalidInput(f"{json_path} is not valid JSON: {exc}") from None
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise InvalidInput(f"{json_path} must hold a list of objects")
+        return rows
+    if csv_path.exists():
+        with csv_path.open(newline="", encoding="utf-8") as handle:
+            return [_csv_row(row) for row in csv.DictReader(handle)]
+    raise InvalidInput(f"{directory} has no works.json or works.csv describing its files")
+
+
+def _csv_row(row: dict[str, str]) -> dict[str, Any]:
+    uses = {u.value for u in Use}
+    out: dict[str, Any] = {k: v for k, v in row.items() if k not in uses and k != "terms"}
+    terms: dict[str, Any] = json.loads(row["terms"]) if row.get("terms") else {}
+    terms.update({k: v for k, v in row.items() if k in uses and v})
+    out["terms"] = terms
+    return out
+
+
+def import_folder(
+    settings: Settings, directory: Path, holder: str, console: Console
+) -> ImportReport:
+    if not directory.is_dir():
+        raise InvalidInput(f"{directory} is not a folder")
+    rows = read_manifest_rows(directory)
+    engine = make_engine(settings.resolved_database_url)
+    blobs = BlobStore(settings.blob_dir)
+    with unit_of_work(engine) as session:
+        found = holder_by_name(session, holder)
+        assert found is not None
+        principal = Principal(
+            actor="cli:works-import", name=holder, role=Role.RIGHTS_HOLDER, holder_id=found.id
+        )
+    report = ImportReport()
+    listed = set()
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("registering works", total=len(rows))
+        for number, row in enumerate(rows, start=1):
+            name = str(row.get("file") or f"row {number}")
+            listed.add(name)
+            try:
+                work_id = _register_row(settings, engine, blobs, principal, directory, row)
+                report.registered.append((name, work_id))
+            except GovernError as exc:
+                report.failed.append((name, f"{exc.code}: {exc.detail}"))
+            progress.advance(task)
+    for path in sorted(directory.iterdir()):
+        if path.suffix.lower() in IMAGE_SUFFIXES and path.name not in listed:
+            report.failed.append((path.name, "not described in works.json / works.csv"))
+    _print_report(report, console)
+    return report
+
+
+def _register_row(
+    settings: Settings,
+    engine: Any,
+    blobs: BlobStore,
+    principal: Principal,
+    directory: Path,
+    row: dict[str, Any],
+) -> int:
+    file_name = row.get("file")
+    if not isinstance(file_name, str) or not file_name:
+        raise InvalidInput("the row names no file")
+    path = (directory / file_name).resolve()
+    if directory.resolve() not in path.parents or not path.is_file():
+        raise InvalidInput(f"no file '{file_name}' in the folder")
+    if path.stat().st_size > settings.max_upload_bytes:
+        raise FileTooLarge(
+            f"the file is larger than the limit of {settings.max_upload_bytes} bytes"
+        )
+    try:
+        metadata = WorkMetadata.model_validate({k: v for k, v in row.items() if k != "file"})
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise InvalidInput(problems) from None
+    with unit_of_work(engine) as session:
+        work = register_work(session, settings, blobs, principal, path.read_bytes(), metadata)
+    return work.id
+
+
+def _print_report(report: ImportReport, console: Console) -> None:
+    console.print(
+        f"[green]{len(report.registered)} registered[/green], "
+        f"[red]{len(report.failed)} skipped[/red]"
+    )
+    if report.failed:
+        table = Table("file", "why it was skipped")
+        for name, why in report.failed:
+            table.add_row(name, why)
+        console.print(table)

@@ -1,0 +1,66 @@
+"""A running app on a test database, with one key per role."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from governance.app import create_app
+from governance.auth.service import create_key
+from governance.db import unit_of_work
+from governance.settings import MB, Settings
+from rights.models import Work, WorkFingerprint, WorkTermsVersion
+
+KEYS = [
+    ("rights_holder", "alice"),
+    ("rights_holder", "bob"),
+    ("auditor", "auditor"),
+    ("regulator", "regulator"),
+    ("operator", "operator"),
+    ("admin", "admin"),
+]
+
+
+@dataclass
+class Service:
+    app: FastAPI
+    client: TestClient
+    keys: dict[str, str]
+    settings: Settings
+
+    def stored(self) -> tuple[int, int, int, int]:
+        """Rows and files that a registration would leave: all must stay put on refusal."""
+        with Session(self.app.state.engine) as session:
+            counts = [
+                session.exec(select(func.count()).select_from(t)).one()
+                for t in (Work, WorkFingerprint, WorkTermsVersion)
+            ]
+        blob_dir = self.settings.blob_dir
+        files = sum(1 for p in blob_dir.rglob("*") if p.is_file()) if blob_dir.exists() else 0
+        return counts[0], counts[1], counts[2], files
+
+
+def make_service(database_url: str, data_dir: Path, **settings: object) -> Service:
+    config = Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        max_upload_bytes=settings.pop("max_upload_bytes", 2 * MB),  # type: ignore[arg-type]
+        max_image_pixels=settings.pop("max_image_pixels", 4_000_000),  # type: ignore[arg-type]
+        **settings,
+    )  # type: ignore[arg-type]
+    app = create_app(config)
+    with unit_of_work(app.state.engine) as session:
+        keys = {name: create_key(session, role, name)[1] for role, name in KEYS}
+    return Service(app, TestClient(app), keys, config)
+
+
+@pytest.fixture
+def service(database_url: str, tmp_path: Path) -> Iterator[Service]:
+    svc = make_service(database_url, tmp_path / "data")
+    yield svc
+    svc.app.state.engine.dispose()
