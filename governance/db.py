@@ -76,6 +76,9 @@ _AFTER_COMMIT = "governance.after_commit"
 
 def after_commit(session: Session, action: Callable[[], object]) -> None:
     """Run `action` once the session's transaction has committed; drop it on rollback."""
+    # Begin the transaction now: a rollback before any statement would otherwise be a
+    # no-op that fires no event, and the action would run at some later commit.
+    session.connection()
     session.info.setdefault(_AFTER_COMMIT, []).append(action)
 
 

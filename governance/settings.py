@@ -3,7 +3,7 @@
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, FilePath
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MB = 1024 * 1024
@@ -24,7 +24,7 @@ class Settings(BaseSettings):
     match_dhash_max: int = Field(default=12, ge=0, le=64)
     page_size_max: int = Field(default=200, gt=0)
     # PEM file of C2PA trust anchors used when reading manifests in uploaded files.
-    c2pa_trust_anchors: Path | None = None
+    c2pa_trust_anchors: FilePath | None = None
 
     @property
     def resolved_database_url(self) -> str:

@@ -112,6 +112,31 @@ def test_works_import_without_a_description_file(env: Path) -> None:
     assert result.exit_code == 2 and "works.json or works.csv" in result.output
 
 
+def test_works_import_with_json_beside_the_folder(env: Path) -> None:
+    folder = env / "loan"
+    folder.mkdir()
+    (folder / "rocket.png").write_bytes(png_bytes("rocket"))
+    rows = [
+        {
+            "file": "rocket.png",
+            "title": "Rocket",
+            "creator": "S",
+            "license": "CC0-1.0",
+            "terms": {"ai_inference": "notAllowed"},
+        }
+    ]
+    (env / "loan.json").write_text(json.dumps(rows))
+    result = runner.invoke(app, ["works", "import", str(folder), "--holder", "Lender"])
+    assert result.exit_code == 0, result.output
+    assert "1 registered" in result.output
+    elsewhere = env / "described.json"
+    elsewhere.write_text("[{]")
+    bad = runner.invoke(
+        app, ["works", "import", str(folder), "--holder", "Lender", "--metadata", str(elsewhere)]
+    )
+    assert bad.exit_code == 2 and "not valid JSON" in bad.output
+
+
 def test_demo_runs_and_summarises(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(app, ["demo", "--dir", "demo-data"])

@@ -92,12 +92,19 @@ def works_import(
         Path, typer.Argument(help="Folder of images with works.csv or works.json beside them.")
     ],
     holder: Annotated[str, typer.Option(help="The rights holder the works belong to.")],
+    metadata: Annotated[
+        Path | None,
+        typer.Option(
+            help="JSON or CSV describing the files (default: works.json/.csv inside "
+            "DIR, or DIR.json/.csv beside it)."
+        ),
+    ] = None,
 ) -> None:
     """Register a folder of works; bad files are reported and skipped."""
     settings = get_settings()
     prepare_storage(settings)
     try:
-        report = import_folder(settings, directory, holder, console)
+        report = import_folder(settings, directory, holder, console, metadata)
     except GovernError as exc:
         errors.print(f"[red]{exc.code}[/red]: {exc.detail}")
         raise typer.Exit(2) from None

@@ -1,6 +1,7 @@
 """`govern works import DIR`: register a folder of works, one transaction per file."""
 
 import csv
+import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,21 +32,47 @@ class ImportReport:
     failed: list[tuple[str, str]] = field(default_factory=list)
 
 
-def read_manifest_rows(directory: Path) -> list[dict[str, Any]]:
-    """Rows from works.json (a list of objects) or works.csv (a column per field or use)."""
-    json_path, csv_path = directory / "works.json", directory / "works.csv"
-    if json_path.exists():
+def metadata_file(directory: Path, given: Path | None) -> Path:
+    """The file describing the folder: given, or works.json/.csv inside, or DIR.json/.csv beside."""
+    candidates = (
+        [given]
+        if given
+        else [
+            directory / "works.json",
+            directory / "works.csv",
+            directory.with_name(directory.name + ".json"),
+            directory.with_name(directory.name + ".csv"),
+        ]
+    )
+    for candidate in candidates:
+        if candidate.is_file() and candidate.suffix.lower() in (".json", ".csv"):
+            return candidate
+    if given:
+        raise InvalidInput(f"{given} is not a .json or .csv file")
+    raise InvalidInput(
+        f"{directory} has no works.json or works.csv describing its files "
+        f"(nor {directory.name}.json/.csv beside it); or pass --metadata FILE"
+    )
+
+
+def read_manifest_rows(path: Path) -> list[dict[str, Any]]:
+    """Rows from JSON (a list of objects) or CSV (a column per field or use)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"{path} is not UTF-8 text: {exc}") from None
+    if path.suffix.lower() == ".json":
         try:
-            rows = json.loads(json_path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise InvalidInput(f"{json_path} is not valid JSON: {exc}") from None
+            rows = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InvalidInput(f"{path} is not valid JSON: {exc}") from None
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-            raise InvalidInput(f"{json_path} must hold a list of objects")
+            raise InvalidInput(f"{path} must hold a list of objects")
         return rows
-    if csv_path.exists():
-        with csv_path.open(newline="", encoding="utf-8") as handle:
-            return [_csv_row(row) for row in csv.DictReader(handle)]
-    raise InvalidInput(f"{directory} has no works.json or works.csv describing its files")
+    try:
+        return [_csv_row(row) for row in csv.DictReader(io.StringIO(text, newline=""))]
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"{path}: a 'terms' cell is not valid JSON: {exc}") from None
 
 
 def _csv_row(row: dict[str, str]) -> dict[str, Any]:
@@ -58,11 +85,15 @@ def _csv_row(row: dict[str, str]) -> dict[str, Any]:
 
 
 def import_folder(
-    settings: Settings, directory: Path, holder: str, console: Console
+    settings: Settings,
+    directory: Path,
+    holder: str,
+    console: Console,
+    metadata: Path | None = None,
 ) -> ImportReport:
     if not directory.is_dir():
         raise InvalidInput(f"{directory} is not a folder")
-    rows = read_manifest_rows(directory)
+    rows = read_manifest_rows(metadata_file(directory, metadata))
     engine = make_engine(settings.resolved_database_url)
     blobs = BlobStore(settings.blob_dir)
     with unit_of_work(engine) as session:

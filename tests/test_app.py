@@ -1,0 +1,45 @@
+"""App-level behaviour: health, OpenAPI, settings, the after-commit hook."""
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+from sqlmodel import Session
+
+from governance.db import after_commit, make_engine
+from governance.settings import Settings
+from labeling.xmp import xmp_packet
+from tests.helpers import np_image
+from tests.service_fixture import Service
+
+
+def test_health_and_openapi(service: Service) -> None:
+    assert service.client.get("/healthz").json() == {"status": "ok"}
+    spec = service.client.get("/openapi.json").json()
+    assert {"/v1/works", "/v1/works/match", "/v1/works/{work_id}/terms"} <= set(spec["paths"])
+
+
+def test_after_commit_runs_on_commit_only(database_url: str) -> None:
+    engine = make_engine(database_url)
+    ran: list[str] = []
+    with Session(engine) as session:
+        after_commit(session, lambda: ran.append("rolled back"))
+        session.rollback()
+        after_commit(session, lambda: ran.append("kept through a savepoint"))
+        with session.begin_nested() as savepoint:
+            savepoint.rollback()
+        session.commit()
+    engine.dispose()
+    assert ran == ["kept through a savepoint"]
+
+
+def test_missing_trust_anchor_file_is_a_settings_error(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError):
+        Settings(data_dir=tmp_path, c2pa_trust_anchors=tmp_path / "missing.pem")
+
+
+def test_xmp_scan_is_bounded_on_hostile_files() -> None:
+    hostile = b"<x:xmpmeta " * 200_000
+    assert xmp_packet(np_image(1), hostile) is None
+    packet = b"junk<x:xmpmeta xmlns:x='adobe:ns:meta/'>hi</x:xmpmeta>junk"
+    assert xmp_packet(np_image(1), packet) == "<x:xmpmeta xmlns:x='adobe:ns:meta/'>hi</x:xmpmeta>"
