@@ -49,7 +49,9 @@ def test_bad_files_are_refused(service: Service, payload: bytes, status: int, co
 def test_file_over_the_limit_is_refused_before_reading(service: Service) -> None:
     # 4 MB against a 2 MB limit: refused from Content-Length, body never parsed.
     big = b"\x89PNG" + bytes(4 * 1024 * 1024)
-    _refused(service, register(service.client, service.keys["alice"], big), 413, "FileTooLarge")
+    response = register(service.client, service.keys["alice"], big)
+    body = _refused(service, response, 413, "FileTooLarge")
+    assert f"limit of {service.settings.max_upload_bytes} bytes" in body["detail"]
 
 
 def test_file_just_over_the_limit_is_refused(service: Service) -> None:

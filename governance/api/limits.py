@@ -1,5 +1,7 @@
 """Refuse request bodies over the upload limit before they are read into memory."""
 
+import json
+
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -10,6 +12,7 @@ MULTIPART_OVERHEAD = 1024 * 1024
 class BodySizeLimit:
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
+        self.max_bytes = max_bytes
         self.limit = max_bytes + MULTIPART_OVERHEAD
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -18,7 +21,7 @@ class BodySizeLimit:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await _too_large(send, self.limit)
+            await _too_large(send, self.max_bytes)
             return
         received = 0
 
@@ -29,18 +32,18 @@ class BodySizeLimit:
                 received += len(message.get("body", b""))
                 if received > self.limit:
                     # An HTTPException passes through FastAPI's body parsing untouched.
-                    raise HTTPException(413, f"the request body exceeds {self.limit} bytes")
+                    raise HTTPException(413, _sentence(self.max_bytes))
             return message
 
         await self.app(scope, counting_receive, send)
 
 
-async def _too_large(send: Send, limit: int) -> None:
-    body = (
-        b'{"error":"FileTooLarge","detail":"the request body exceeds '
-        + str(limit).encode()
-        + b' bytes"}'
-    )
+def _sentence(max_bytes: int) -> str:
+    return f"the request is larger than the upload limit of {max_bytes} bytes"
+
+
+async def _too_large(send: Send, max_bytes: int) -> None:
+    body = json.dumps({"error": "FileTooLarge", "detail": _sentence(max_bytes)}).encode()
     await send(
         {
             "type": "http.response.start",
