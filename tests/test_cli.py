@@ -36,6 +36,13 @@ def test_keys_create_prints_a_working_key(env: Path) -> None:
     assert client.get("/v1/works", headers={"Authorization": f"Bearer {key}"}).status_code == 200
     bad = runner.invoke(app, ["keys", "create", "--role", "wizard", "--name", "x"])
     assert bad.exit_code == 2 and "unknown role" in bad.output
+    key_id = result.output.split("key ", 1)[1].split(" ", 1)[0]
+    revoked = runner.invoke(app, ["keys", "revoke", key_id])
+    assert revoked.exit_code == 0, revoked.output
+    response = client.get("/v1/works", headers={"Authorization": f"Bearer {key}"})
+    assert response.status_code == 401 and "revoked" in response.json()["detail"]
+    missing = runner.invoke(app, ["keys", "revoke", "9999"])
+    assert missing.exit_code == 2 and "NotFound" in missing.output
 
 
 def test_works_import_registers_good_files_and_reports_bad_ones(env: Path) -> None:

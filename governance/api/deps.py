@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 from governance.auth.service import Principal, authenticate
 from governance.blobs import BlobStore
+from governance.db import unit_of_work
 from governance.settings import Settings
 from rights.match_index import MatchIndex
 
@@ -19,13 +20,8 @@ def get_app_settings(request: Request) -> Settings:
 
 def get_session(request: Request) -> Iterator[Session]:
     """Commit once when the endpoint returns; roll back when it raises."""
-    with Session(request.app.state.engine) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+    with unit_of_work(request.app.state.engine) as session:
+        yield session
 
 
 def get_blobs(request: Request) -> BlobStore:

@@ -1,10 +1,13 @@
 """`govern`: the command line of the service."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from sqlmodel import Session
 
 from governance.cli import demo as demo_command
 from governance.cli.works_import import import_folder
@@ -19,6 +22,29 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(works_app, name="works")
 console = Console()
 errors = Console(stderr=True)
+
+
+@contextmanager
+def reported_errors() -> Iterator[None]:
+    """A service error ends the command with its code and sentence, exit status 2."""
+    try:
+        yield
+    except GovernError as exc:
+        errors.print(f"[red]{exc.code}[/red]: {exc.detail}")
+        raise typer.Exit(2) from None
+
+
+@contextmanager
+def cli_session() -> Iterator[Session]:
+    """A migrated database and one transaction, committed when the block succeeds."""
+    settings = get_settings()
+    prepare_storage(settings)
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with reported_errors(), unit_of_work(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
 
 
 @app.command()
@@ -57,15 +83,9 @@ def keys_create(
     """Create an API key and print it. It is shown once and stored only hashed."""
     from governance.auth.service import create_key
 
-    settings = get_settings()
-    prepare_storage(settings)
-    try:
-        with unit_of_work(make_engine(settings.resolved_database_url)) as session:
-            key, plaintext = create_key(session, role, name, holder)
-            key_id = key.id
-    except GovernError as exc:
-        errors.print(f"[red]{exc.code}[/red]: {exc.detail}")
-        raise typer.Exit(2) from None
+    with cli_session() as session:
+        key, plaintext = create_key(session, role, name, holder)
+        key_id = key.id
     errors.print(f"key {key_id} ({role}, {name}); store it now, it is not shown again:")
     print(plaintext)
 
@@ -75,22 +95,14 @@ def keys_revoke(key_id: Annotated[int, typer.Argument(help="The key's id.")]) ->
     """Revoke an API key."""
     from governance.auth.service import revoke_key
 
-    settings = get_settings()
-    prepare_storage(settings)
-    try:
-        with unit_of_work(make_engine(settings.resolved_database_url)) as session:
-            revoke_key(session, key_id)
-    except GovernError as exc:
-        errors.print(f"[red]{exc.code}[/red]: {exc.detail}")
-        raise typer.Exit(2) from None
+    with cli_session() as session:
+        revoke_key(session, key_id)
     console.print(f"key {key_id} revoked")
 
 
 @works_app.command("import")
 def works_import(
-    directory: Annotated[
-        Path, typer.Argument(help="Folder of images with works.csv or works.json beside them.")
-    ],
+    directory: Annotated[Path, typer.Argument(help="Folder of images.")],
     holder: Annotated[str, typer.Option(help="The rights holder the works belong to.")],
     metadata: Annotated[
         Path | None,
@@ -103,9 +115,6 @@ def works_import(
     """Register a folder of works; bad files are reported and skipped."""
     settings = get_settings()
     prepare_storage(settings)
-    try:
+    with reported_errors():
         report = import_folder(settings, directory, holder, console, metadata)
-    except GovernError as exc:
-        errors.print(f"[red]{exc.code}[/red]: {exc.detail}")
-        raise typer.Exit(2) from None
     raise typer.Exit(1 if report.failed else 0)
