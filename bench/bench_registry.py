@@ -83,8 +83,8 @@ def rss_bytes() -> int:
 def bench_registration(root: Path, count: int) -> dict[str, float]:
     images = distinct_images(count)
     app = create_app(Settings(data_dir=root / "reg"))
-    with unit_of_work(app.state.engine) as session:
-        key = create_key(session, "rights_holder", "bench")[1]
+    with unit_of_work(app.state.services.engine) as session:
+        key = create_key(session, app.state.services.audit, "rights_holder", "bench")[1]
     client = TestClient(app)
     meta = json.dumps(
         {
@@ -112,14 +112,14 @@ def bench_registration(root: Path, count: int) -> dict[str, float]:
         )
         assert response.status_code == 201, response.text
     elapsed = time.perf_counter() - start
-    app.state.engine.dispose()
+    app.state.services.engine.dispose()
     return {"works": count - 1, "seconds": elapsed, "per_second": (count - 1) / elapsed}
 
 
 def bench_match(root: Path, size: int, queries: int) -> dict[str, float]:
     settings = Settings(data_dir=root / "match")
     app = create_app(settings)
-    engine, index = app.state.engine, app.state.match_index
+    engine, index = app.state.services.engine, app.state.services.match_index
     rng = np.random.default_rng(11)
     with Session(engine) as session:
         holder = RightsHolder(name="bench")
@@ -187,7 +187,7 @@ def bench_match(root: Path, size: int, queries: int) -> dict[str, float]:
             hash_ms.append((t1 - t0) * 1000)
             search_ms.append((t2 - t1) * 1000)
             total_ms.append((t2 - t0) * 1000)
-    app.state.engine.dispose()
+    app.state.services.engine.dispose()
     return {
         "works": size,
         "load_seconds": load_seconds,

@@ -7,13 +7,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from governance.api import health, works
+from governance.api import audit, health, works
 from governance.api.limits import BodySizeLimit
-from governance.blobs import BlobStore
-from governance.db import make_engine, prepare_storage
 from governance.errors import GovernError
+from governance.services import build_services
 from governance.settings import Settings, get_settings
-from rights.match_index import MatchIndex
 
 log = logging.getLogger("governance")
 
@@ -30,19 +28,17 @@ _HTTP_CODES = {
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    prepare_storage(settings)
+    services = build_services(settings)
     app = FastAPI(
         title="Provenance-aware content governance",
         version="0.1.0",
         description="Rights, labels, screening and audit for AI models that make or "
         "change images of heritage collections.",
     )
-    app.state.settings = settings
-    app.state.engine = make_engine(settings.resolved_database_url)
-    app.state.blobs = BlobStore(settings.blob_dir)
-    app.state.match_index = MatchIndex()
+    app.state.services = services
     app.include_router(health.router)
     app.include_router(works.router)
+    app.include_router(audit.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
     _install_error_handlers(app)
     return app

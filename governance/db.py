@@ -27,7 +27,9 @@ def make_engine(url: str) -> Engine:
 
 def _sqlite_pragmas(engine: Engine) -> None:
     # pysqlite's own transaction handling defers BEGIN and breaks BEGIN IMMEDIATE,
-    # so it is switched off and SQLAlchemy emits BEGIN itself.
+    # so it is switched off and every transaction begins IMMEDIATE: it holds the write
+    # lock from its first statement, so a read followed by a write (the audit log's
+    # next index, then the append) cannot be overtaken by another writer.
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: object, _record: object) -> None:
         dbapi_conn.isolation_level = None  # type: ignore[attr-defined]
@@ -39,7 +41,7 @@ def _sqlite_pragmas(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: object) -> None:
-        conn.exec_driver_sql("BEGIN")  # type: ignore[attr-defined]
+        conn.exec_driver_sql("BEGIN IMMEDIATE")  # type: ignore[attr-defined]
 
 
 def alembic_config(url: str) -> Config:

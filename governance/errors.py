@@ -85,6 +85,14 @@ class WorkNotFound(NotFound):
     code = "WorkNotFound"
 
 
+class EntryNotFound(NotFound):
+    code = "EntryNotFound"
+
+
+class TreeSizeNotFound(NotFound):
+    code = "TreeSizeNotFound"
+
+
 class Conflict(GovernError):
     status = 409
     code = "Conflict"

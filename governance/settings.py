@@ -25,6 +25,12 @@ class Settings(BaseSettings):
     page_size_max: int = Field(default=200, gt=0)
     # PEM file of C2PA trust anchors used when reading manifests in uploaded files.
     c2pa_trust_anchors: FilePath | None = None
+    # The audit log's name in its signed checkpoints (C2SP: a schema-less URL that
+    # identifies this log); set it per deployment.
+    # No spaces or "+": the origin is also the signing key's name in verifier keys.
+    audit_origin: str = Field(default="govern.local/audit", min_length=1, pattern=r"^[^\s+]+$")
+    # Ed25519 PEM; without one a key is generated into the data dir on first run.
+    audit_signing_key: FilePath | None = None
 
     @property
     def resolved_database_url(self) -> str:
@@ -35,6 +41,10 @@ class Settings(BaseSettings):
     @property
     def blob_dir(self) -> Path:
         return self.data_dir / "blobs"
+
+    @property
+    def default_audit_key(self) -> Path:
+        return self.data_dir / "audit-ed25519.pem"
 
 
 def normalise_database_url(url: str) -> str:

@@ -11,6 +11,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from governance.app import create_app
+from governance.audit.models import AuditEntry
 from governance.auth.service import create_key
 from governance.db import unit_of_work
 from governance.settings import MB, Settings
@@ -33,16 +34,17 @@ class Service:
     keys: dict[str, str]
     settings: Settings
 
-    def stored(self) -> tuple[int, int, int, int]:
-        """Rows and files that a registration would leave: all must stay put on refusal."""
-        with Session(self.app.state.engine) as session:
+    def stored(self) -> tuple[int, int, int, int, int]:
+        """Works, fingerprints, terms versions, files, audit entries beyond the keys' own:
+        what a registration leaves, and what must stay put when one is refused."""
+        with Session(self.app.state.services.engine) as session:
             counts = [
                 session.exec(select(func.count()).select_from(t)).one()
-                for t in (Work, WorkFingerprint, WorkTermsVersion)
+                for t in (Work, WorkFingerprint, WorkTermsVersion, AuditEntry)
             ]
         blob_dir = self.settings.blob_dir
         files = sum(1 for p in blob_dir.rglob("*") if p.is_file()) if blob_dir.exists() else 0
-        return counts[0], counts[1], counts[2], files
+        return counts[0], counts[1], counts[2], files, counts[3] - len(KEYS)
 
 
 def make_service(database_url: str, data_dir: Path, **settings: object) -> Service:
@@ -54,8 +56,11 @@ def make_service(database_url: str, data_dir: Path, **settings: object) -> Servi
         **settings,
     )  # type: ignore[arg-type]
     app = create_app(config)
-    with unit_of_work(app.state.engine) as session:
-        keys = {name: create_key(session, role, name)[1] for role, name in KEYS}
+    with unit_of_work(app.state.services.engine) as session:
+        keys = {
+            name: create_key(session, app.state.services.audit, role, name)[1]
+            for role, name in KEYS
+        }
     return Service(app, TestClient(app), keys, config)
 
 
@@ -63,4 +68,4 @@ def make_service(database_url: str, data_dir: Path, **settings: object) -> Servi
 def service(database_url: str, tmp_path: Path) -> Iterator[Service]:
     svc = make_service(database_url, tmp_path / "data")
     yield svc
-    svc.app.state.engine.dispose()
+    svc.app.state.services.engine.dispose()

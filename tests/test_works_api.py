@@ -40,7 +40,7 @@ def test_register_and_read_back(service: Service) -> None:
     assert work["terms"]["data_mining"] == {"use": "unknown", "sources": []}
     assert (work["width"], work["height"], work["media_type"]) == (512, 512, "image/png")
     assert set(work["fingerprints"]) == {"phash", "dhash", "phash_mirrored", "dhash_mirrored"}
-    assert service.stored() == (1, 4, 1, 1)
+    assert service.stored() == (1, 4, 1, 1, 1)
     assert (service.settings.blob_dir / work["sha256"][:2] / work["sha256"]).exists()
     for who in ("alice", "auditor", "admin"):
         got = service.client.get(f"/v1/works/{work['id']}", headers=auth(service.keys[who]))
@@ -164,7 +164,7 @@ def test_terms_carried_by_a_c2pa_manifest(database_url: str, tmp_path: Path) -> 
     ).json()
     assert changed["terms"]["ai_inference"]["use"] == "notAllowed"
     assert changed["terms"]["ai_generative_training"]["use"] == "notAllowed"
-    service.app.state.engine.dispose()
+    service.app.state.services.engine.dispose()
 
 
 def test_untrusted_manifest_still_restricts(service: Service) -> None:
@@ -256,4 +256,4 @@ def test_match_sees_works_registered_by_another_process(
     work_id = register(service.client, service.keys["alice"], png_bytes("coins")).json()["id"]
     found = match(other.client, other.keys["regulator"], png_bytes("coins")).json()["matches"]
     assert [m["work_id"] for m in found] == [work_id]
-    other.app.state.engine.dispose()
+    other.app.state.services.engine.dispose()

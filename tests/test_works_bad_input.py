@@ -12,13 +12,14 @@ from tests.helpers import auth, encode, photo, png_bytes, png_header_only, regis
 from tests.service_fixture import Service
 
 
-def _refused(service: Service, response, status: int, code: str) -> dict:
+def _refused(service: Service, response, status: int, code: str, logged: int = 0) -> dict:
+    """A clear 4xx and nothing stored; `logged` audit entries were made by the test itself."""
     assert response.status_code == status, response.text
     body = response.json()
     assert set(body) == {"error", "detail"}
     assert body["error"] == code
     assert body["detail"]
-    assert service.stored() == (0, 0, 0, 0)
+    assert service.stored() == (0, 0, 0, 0, logged)
     return body
 
 
@@ -71,11 +72,15 @@ def test_missing_wrong_and_revoked_keys(service: Service) -> None:
     _refused(service, register(service.client, "gov_not-a-key", data), 401, "InvalidApiKey")
     response = service.client.get("/v1/works", headers={"Authorization": "Basic abc"})
     _refused(service, response, 401, "InvalidApiKey")
-    with unit_of_work(service.app.state.engine) as session:
+    with unit_of_work(service.app.state.services.engine) as session:
         bob = session.exec(select(ApiKey).where(ApiKey.name == "bob")).one()
-        revoke_key(session, bob.id)
+        revoke_key(session, service.app.state.services.audit, bob.id)
     body = _refused(
-        service, register(service.client, service.keys["bob"], data), 401, "InvalidApiKey"
+        service,
+        register(service.client, service.keys["bob"], data),
+        401,
+        "InvalidApiKey",
+        logged=1,  # the revocation itself
     )
     assert "revoked" in body["detail"]
 

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, UploadFile, status
 
-from governance.api.deps import BlobsDep, MatchIndexDep, PrincipalDep, SessionDep, SettingsDep
+from governance.api.deps import PrincipalDep, ServicesDep, SessionDep
 from governance.api.uploads import read_upload
 from governance.works import service
 from governance.works.schemas import MatchResult, TermsHistory, TermsUpdate, WorkOut, WorkPage
@@ -16,39 +16,38 @@ router = APIRouter(prefix="/v1/works", tags=["works"])
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=WorkOut)
 def register_work(
     session: SessionDep,
-    settings: SettingsDep,
-    blobs: BlobsDep,
+    services: ServicesDep,
     principal: PrincipalDep,
     file: UploadFile,
     metadata: Annotated[str | None, Form()] = None,
 ) -> WorkOut:
     parsed = service.parse_metadata(metadata)
-    data = read_upload(file, settings)
-    return service.register_work(session, settings, blobs, principal, data, parsed)
+    data = read_upload(file, services.settings)
+    return service.register_work(session, services, principal, data, parsed)
 
 
 @router.get("", response_model=WorkPage)
 def list_works(
     session: SessionDep,
-    settings: SettingsDep,
+    services: ServicesDep,
     principal: PrincipalDep,
     limit: Annotated[int, Query(ge=1)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> WorkPage:
-    return service.list_works(session, principal, min(limit, settings.page_size_max), offset)
+    page = min(limit, services.settings.page_size_max)
+    return service.list_works(session, principal, page, offset)
 
 
 @router.post("/match", response_model=MatchResult)
 def match_work(
     session: SessionDep,
-    settings: SettingsDep,
-    index: MatchIndexDep,
+    services: ServicesDep,
     principal: PrincipalDep,
     file: UploadFile,
     limit: Annotated[int, Query()] = 10,
 ) -> MatchResult:
-    data = read_upload(file, settings)
-    return service.match_file(session, settings, index, data, limit)
+    data = read_upload(file, services.settings)
+    return service.match_file(session, services, data, limit)
 
 
 @router.get("/{work_id}", response_model=WorkOut)
@@ -63,9 +62,13 @@ def get_work(
 
 @router.put("/{work_id}/terms", response_model=WorkOut)
 def change_terms(
-    session: SessionDep, principal: PrincipalDep, work_id: int, body: TermsUpdate
+    session: SessionDep,
+    services: ServicesDep,
+    principal: PrincipalDep,
+    work_id: int,
+    body: TermsUpdate,
 ) -> WorkOut:
-    return service.change_terms(session, principal, work_id, body.terms)
+    return service.change_terms(session, services, principal, work_id, body.terms)
 
 
 @router.get("/{work_id}/terms/history", response_model=TermsHistory)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
+from governance.audit.log import AuditLog
 from governance.auth.models import ApiKey, Role
 from governance.errors import Forbidden, InvalidApiKey, InvalidInput, MissingApiKey, NotFound
 from rights.models import utcnow
@@ -29,7 +30,12 @@ def _digest(key: str) -> str:
 
 
 def create_key(
-    session: Session, role: str, name: str, holder: str | None = None
+    session: Session,
+    audit: AuditLog,
+    role: str,
+    name: str,
+    holder: str | None = None,
+    actor: str = "cli",
 ) -> tuple[ApiKey, str]:
     """A new key; the plaintext is returned once and never stored.
 
@@ -57,10 +63,17 @@ def create_key(
     )
     session.add(key)
     session.flush()
+    audit.append(
+        session,
+        "key.created",
+        f"key:{key.id}",
+        actor,
+        {"name": key.name, "role": key.role, "holder_id": key.holder_id},
+    )
     return key, plaintext
 
 
-def revoke_key(session: Session, key_id: int) -> ApiKey:
+def revoke_key(session: Session, audit: AuditLog, key_id: int, actor: str = "cli") -> ApiKey:
     key = session.get(ApiKey, key_id)
     if key is None:
         raise NotFound(f"there is no key {key_id}")
@@ -68,6 +81,7 @@ def revoke_key(session: Session, key_id: int) -> ApiKey:
         key.revoked_at = utcnow()
         session.add(key)
         session.flush()
+        audit.append(session, "key.revoked", f"key:{key_id}", actor, {"name": key.name})
     return key
 
 

@@ -94,14 +94,15 @@ def run(directory: Path, console: Console) -> int:
     settings = Settings(data_dir=directory, database_url="")
     app = create_app(settings)
     keys = {}
-    with unit_of_work(app.state.engine) as session:
+    services = app.state.services
+    with unit_of_work(services.engine) as session:
         for role, name in [
             ("rights_holder", "alice"),
             ("rights_holder", "bob"),
             ("auditor", "audit office"),
             ("regulator", "regulator"),
         ]:
-            keys[name] = create_key(session, role, name)[1]
+            keys[name] = create_key(session, services.audit, role, name)[1]
     client = TestClient(app)
     steps: list[tuple[str, str, str]] = []
 

@@ -11,15 +11,18 @@ from sqlmodel import Session
 
 from governance.cli import demo as demo_command
 from governance.cli.works_import import import_folder
-from governance.db import make_engine, prepare_storage, unit_of_work
+from governance.db import unit_of_work
 from governance.errors import GovernError
+from governance.services import Services, build_services
 from governance.settings import get_settings
 
 app = typer.Typer(help="Provenance-aware content governance.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 works_app = typer.Typer(help="The works registry.", no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(works_app, name="works")
+app.add_typer(audit_app, name="audit")
 console = Console()
 errors = Console(stderr=True)
 
@@ -35,16 +38,15 @@ def reported_errors() -> Iterator[None]:
 
 
 @contextmanager
-def cli_session() -> Iterator[Session]:
-    """A migrated database and one transaction, committed when the block succeeds."""
-    settings = get_settings()
-    prepare_storage(settings)
-    engine = make_engine(settings.resolved_database_url)
+def cli_session() -> Iterator[tuple[Session, Services]]:
+    """The services and one transaction, committed when the block succeeds."""
+    with reported_errors():
+        services = build_services(get_settings())
     try:
-        with reported_errors(), unit_of_work(engine) as session:
-            yield session
+        with reported_errors(), unit_of_work(services.engine) as session:
+            yield session, services
     finally:
-        engine.dispose()
+        services.engine.dispose()
 
 
 @app.command()
@@ -83,8 +85,8 @@ def keys_create(
     """Create an API key and print it. It is shown once and stored only hashed."""
     from governance.auth.service import create_key
 
-    with cli_session() as session:
-        key, plaintext = create_key(session, role, name, holder)
+    with cli_session() as (session, services):
+        key, plaintext = create_key(session, services.audit, role, name, holder)
         key_id = key.id
     errors.print(f"key {key_id} ({role}, {name}); store it now, it is not shown again:")
     print(plaintext)
@@ -95,8 +97,8 @@ def keys_revoke(key_id: Annotated[int, typer.Argument(help="The key's id.")]) ->
     """Revoke an API key."""
     from governance.auth.service import revoke_key
 
-    with cli_session() as session:
-        revoke_key(session, key_id)
+    with cli_session() as (session, services):
+        revoke_key(session, services.audit, key_id)
     console.print(f"key {key_id} revoked")
 
 
@@ -113,8 +115,63 @@ def works_import(
     ] = None,
 ) -> None:
     """Register a folder of works; bad files are reported and skipped."""
-    settings = get_settings()
-    prepare_storage(settings)
     with reported_errors():
-        report = import_folder(settings, directory, holder, console, metadata)
+        services = build_services(get_settings())
+        report = import_folder(services, directory, holder, console, metadata)
     raise typer.Exit(1 if report.failed else 0)
+
+
+@audit_app.command("export")
+def audit_export(
+    out: Annotated[Path, typer.Option(help="Folder to write, or a file ending in .zip.")],
+    start: Annotated[int | None, typer.Option("--from", help="First entry (default 0).")] = None,
+    end: Annotated[int | None, typer.Option("--to", help="End, exclusive (default: all).")] = None,
+    subject: Annotated[
+        str | None, typer.Option(help="Only entries about this, e.g. work:3.")
+    ] = None,
+    since: Annotated[
+        list[int] | None, typer.Option(help="Add a consistency proof from this tree size.")
+    ] = None,
+) -> None:
+    """Write an offline bundle: checkpoint, entries, proofs, public key, README."""
+    from governance.audit.bundle import build_bundle, write_bundle
+
+    with cli_session() as (session, services):
+        files = build_bundle(session, services, start, end, subject, since or ())
+    written = write_bundle(files, out)
+    entries = files["entries.jsonl"].count(b"\n")
+    console.print(f"wrote {entries} entries and their proofs to {written}")
+
+
+@audit_app.command("verify")
+def audit_verify(
+    bundle: Annotated[Path, typer.Argument(help="A bundle folder or .zip.")],
+    key: Annotated[
+        str | None, typer.Option(help="The verifier key you expect (default: the bundle's).")
+    ] = None,
+) -> None:
+    """Check a bundle offline, with no database and no service."""
+    from governance.audit.verify import BundleError, read_bundle, verify_bundle
+
+    try:
+        passed = verify_bundle(read_bundle(bundle), key)
+    except BundleError as exc:
+        errors.print(f"[red]FAILED[/red]: {exc}")
+        raise typer.Exit(1) from None
+    for line in passed:
+        console.print(f"[green]ok[/green] {line}")
+    console.print("[green]the bundle verifies[/green]")
+
+
+@audit_app.command("check")
+def audit_check() -> None:
+    """Recompute the whole tree from the database and compare it with every checkpoint."""
+    from governance.audit.check import check_log
+
+    with cli_session() as (session, services):
+        size, problems = check_log(session, services.audit)
+    if problems:
+        for problem in problems:
+            errors.print(f"[red]problem[/red]: {problem}")
+        raise typer.Exit(1)
+    console.print(f"[green]the log is intact[/green]: {size} entries, every checkpoint verifies")

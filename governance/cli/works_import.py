@@ -14,10 +14,9 @@ from rich.table import Table
 
 from governance.auth.models import Role
 from governance.auth.service import Principal
-from governance.blobs import BlobStore
-from governance.db import make_engine, unit_of_work
+from governance.db import unit_of_work
 from governance.errors import FileTooLarge, GovernError, InvalidInput
-from governance.settings import Settings
+from governance.services import Services
 from governance.works.schemas import WorkMetadata
 from governance.works.service import register_work
 from rights.registry import holder_by_name
@@ -85,7 +84,7 @@ def _csv_row(row: dict[str, str]) -> dict[str, Any]:
 
 
 def import_folder(
-    settings: Settings,
+    services: Services,
     directory: Path,
     holder: str,
     console: Console,
@@ -94,9 +93,7 @@ def import_folder(
     if not directory.is_dir():
         raise InvalidInput(f"{directory} is not a folder")
     rows = read_manifest_rows(metadata_file(directory, metadata))
-    engine = make_engine(settings.resolved_database_url)
-    blobs = BlobStore(settings.blob_dir)
-    with unit_of_work(engine) as session:
+    with unit_of_work(services.engine) as session:
         found = holder_by_name(session, holder)
         assert found is not None
         principal = Principal(
@@ -110,7 +107,7 @@ def import_folder(
             name = str(row.get("file") or f"row {number}")
             listed.add(name)
             try:
-                work_id = _register_row(settings, engine, blobs, principal, directory, row)
+                work_id = _register_row(services, principal, directory, row)
                 report.registered.append((name, work_id))
             except GovernError as exc:
                 report.failed.append((name, f"{exc.code}: {exc.detail}"))
@@ -123,9 +120,7 @@ def import_folder(
 
 
 def _register_row(
-    settings: Settings,
-    engine: Any,
-    blobs: BlobStore,
+    services: Services,
     principal: Principal,
     directory: Path,
     row: dict[str, Any],
@@ -136,17 +131,16 @@ def _register_row(
     path = (directory / file_name).resolve()
     if directory.resolve() not in path.parents or not path.is_file():
         raise InvalidInput(f"no file '{file_name}' in the folder")
-    if path.stat().st_size > settings.max_upload_bytes:
-        raise FileTooLarge(
-            f"the file is larger than the limit of {settings.max_upload_bytes} bytes"
-        )
+    limit = services.settings.max_upload_bytes
+    if path.stat().st_size > limit:
+        raise FileTooLarge(f"the file is larger than the limit of {limit} bytes")
     try:
         metadata = WorkMetadata.model_validate({k: v for k, v in row.items() if k != "file"})
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise InvalidInput(problems) from None
-    with unit_of_work(engine) as session:
-        work = register_work(session, settings, blobs, principal, path.read_bytes(), metadata)
+    with unit_of_work(services.engine) as session:
+        work = register_work(session, services, principal, path.read_bytes(), metadata)
     return work.id
 
 

@@ -11,7 +11,6 @@ from sqlmodel import Session, col, select
 
 from governance.auth.models import Role
 from governance.auth.service import Principal, require_role
-from governance.blobs import BlobStore
 from governance.db import after_commit
 from governance.errors import (
     DuplicateWork,
@@ -23,6 +22,7 @@ from governance.errors import (
     WorkNotFound,
 )
 from governance.images import DecodedImage, decode_image
+from governance.services import Services
 from governance.settings import Settings
 from governance.works.schemas import (
     MatchOut,
@@ -39,7 +39,6 @@ from rights import registry
 from rights.embedded_terms import terms_from_assertions, terms_from_xmp
 from rights.errors import DuplicateWorkError, InvalidLicenseError, InvalidTermsError
 from rights.fingerprints import fingerprint, hash_hex
-from rights.match_index import MatchIndex
 from rights.models import Work, WorkFingerprint, WorkTermsVersion
 from rights.terms import Signal, Use
 
@@ -77,13 +76,13 @@ def _validation_sentence(exc: ValidationError) -> str:
 
 def register_work(
     session: Session,
-    settings: Settings,
-    blobs: BlobStore,
+    services: Services,
     principal: Principal,
     data: bytes,
     metadata: WorkMetadata,
 ) -> WorkOut:
     require_role(principal, Role.RIGHTS_HOLDER)
+    settings = services.settings
     assert principal.holder_id is not None, "rights holder keys always belong to a holder"
     decoded = decode_image(data, settings)
     signal_sets, reads = embedded_terms(decoded, settings)
@@ -105,8 +104,16 @@ def register_work(
     )
     with _rights_errors():
         work, version = registry.register_work(session, new)
-    after_commit(session, lambda: blobs.put(data))
-    return _work_out(session, work, version)
+    out = _work_out(session, work, version)
+    services.audit.append(
+        session,
+        "work.registered",
+        f"work:{out.id}",
+        principal.actor,
+        {"work": out.model_dump(mode="json"), "embedded_terms_read": version.embedded["reads"]},
+    )
+    after_commit(session, lambda: services.blobs.put(data))
+    return out
 
 
 def embedded_terms(
@@ -161,11 +168,20 @@ def list_works(session: Session, principal: Principal, limit: int, offset: int) 
     return WorkPage(items=items, total=total, limit=limit, offset=offset)
 
 
-def change_terms(session: Session, principal: Principal, work_id: int, terms: Any) -> WorkOut:
+def change_terms(
+    session: Session, services: Services, principal: Principal, work_id: int, terms: Any
+) -> WorkOut:
     require_role(principal, Role.RIGHTS_HOLDER)
     work = _owned_work(session, principal, work_id)
     with _rights_errors():
         version = registry.change_terms(session, work, terms, principal.actor)
+    services.audit.append(
+        session,
+        "terms.changed",
+        f"work:{work_id}",
+        principal.actor,
+        {"version": _version_out(version).model_dump(mode="json")},
+    )
     return _work_out(session, work, version)
 
 
@@ -175,11 +191,10 @@ def terms_history(session: Session, principal: Principal, work_id: int) -> Terms
     return TermsHistory(work_id=work_id, versions=versions)
 
 
-def match_file(
-    session: Session, settings: Settings, index: MatchIndex, data: bytes, limit: int
-) -> MatchResult:
+def match_file(session: Session, services: Services, data: bytes, limit: int) -> MatchResult:
     if not 1 <= limit <= 100:
         raise InvalidInput("limit must be between 1 and 100")
+    settings, index = services.settings, services.match_index
     decoded = decode_image(data, settings)
     prints = fingerprint(decoded.image)
     exact = registry.work_by_pixels(session, prints.pixel_sha256)

@@ -1,0 +1,147 @@
+"""Appending to the log and reading proofs from it.
+
+Appends are serialised: on PostgreSQL by a transaction-scoped advisory lock, on
+SQLite by BEGIN IMMEDIATE (every transaction, see db.py). The next leaf index is
+read under that lock, so concurrent writers never fork the tree or leave a gap.
+An entry is written in the caller's transaction: it commits with its event or not
+at all. Every transaction that appended signs one checkpoint just before commit.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC
+from typing import Any, cast
+
+import rfc8785
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import event, func, or_, text
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import SessionTransaction
+from sqlmodel import Session, and_, col, select
+
+from governance.audit import merkle
+from governance.audit.models import AuditCheckpoint, AuditEntry, AuditNode
+from governance.audit.notes import sign_checkpoint, verifier_key
+from rights.models import utcnow
+
+# Any fixed 64-bit number; names the log's lock among the database's advisory locks.
+ADVISORY_LOCK_KEY = 0x676F7665726E  # "govern"
+_PENDING = "governance.audit.pending_checkpoint"
+
+
+@dataclass(frozen=True)
+class AuditLog:
+    origin: str
+    key: Ed25519PrivateKey
+
+    @property
+    def key_name(self) -> str:
+        return self.origin
+
+    @property
+    def verifier_key(self) -> str:
+        return verifier_key(self.key_name, self.key.public_key())
+
+    def append(
+        self, session: Session, kind: str, subject: str, actor: str, data: dict[str, Any]
+    ) -> AuditEntry:
+        _serialise(session)
+        index = size(session)
+        at = utcnow()
+        event_json = {
+            "index": index,
+            "kind": kind,
+            "subject": subject,
+            "actor": actor,
+            "at": at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+            "data": data,
+        }
+        entry = AuditEntry(
+            idx=index,
+            kind=kind,
+            subject=subject,
+            actor=actor,
+            created_at=at,
+            entry=rfc8785.dumps(cast(Any, event_json)),
+        )
+        session.add(entry)
+        leaf = merkle.leaf_hash(entry.entry)
+        session.add(AuditNode(level=0, idx=index, hash=leaf))
+        # Each subtree this leaf completes: its left child is stored, its right child
+        # is the subtree completed one level below (the leaf itself at the bottom).
+        completed = merkle.completed_nodes(index)
+        left = nodes(session, [(level - 1, 2 * position) for level, position in completed])
+        right = leaf
+        for level, position in completed:
+            right = merkle.node_hash(left[(level - 1, 2 * position)], right)
+            session.add(AuditNode(level=level, idx=position, hash=right))
+        session.flush()
+        session.info[_PENDING] = self
+        return entry
+
+    def write_checkpoint(self, session: Session) -> AuditCheckpoint:
+        n = size(session)
+        root = root_at(session, n)
+        note = sign_checkpoint(self.origin, n, root, self.key_name, self.key)
+        checkpoint = AuditCheckpoint(size=n, root_hash=root, note=note)
+        session.add(checkpoint)
+        session.flush()
+        return checkpoint
+
+    def empty_checkpoint(self) -> str:
+        return sign_checkpoint(self.origin, 0, merkle.EMPTY_ROOT, self.key_name, self.key)
+
+
+def _serialise(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.exec(text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=ADVISORY_LOCK_KEY))  # type: ignore[call-overload]
+
+
+def size(session: Session) -> int:
+    last = session.exec(select(func.max(AuditEntry.idx))).one()
+    return 0 if last is None else int(last) + 1
+
+
+def nodes(session: Session, wanted: list[merkle.Node]) -> dict[merkle.Node, bytes]:
+    if not wanted:
+        return {}
+    found: dict[merkle.Node, bytes] = {}
+    # Chunked: one OR-list per few hundred nodes keeps every database's parser happy.
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        condition = or_(*(and_(AuditNode.level == lv, AuditNode.idx == ix) for lv, ix in chunk))
+        for row in session.exec(select(AuditNode).where(condition)):
+            found[(row.level, row.idx)] = row.hash
+    missing = [n for n in wanted if n not in found]
+    if missing:
+        raise LookupError(f"audit nodes missing: {missing[:5]}")
+    return found
+
+
+def root_at(session: Session, tree_size: int) -> bytes:
+    return merkle.resolve([(0, tree_size)], lambda w: nodes(session, w))[0]
+
+
+def inclusion_proof(session: Session, index: int, tree_size: int) -> list[bytes]:
+    return merkle.resolve(merkle.inclusion_ranges(index, tree_size), lambda w: nodes(session, w))
+
+
+def consistency_proof(session: Session, old: int, new: int) -> list[bytes]:
+    return merkle.resolve(merkle.consistency_ranges(old, new), lambda w: nodes(session, w))
+
+
+def latest_checkpoint(session: Session) -> AuditCheckpoint | None:
+    query = select(AuditCheckpoint).order_by(col(AuditCheckpoint.size).desc()).limit(1)
+    return session.exec(query).first()
+
+
+@event.listens_for(OrmSession, "before_commit")
+def _checkpoint_before_commit(session: OrmSession) -> None:
+    log = session.info.pop(_PENDING, None)
+    if log is not None:
+        log.write_checkpoint(session)
+
+
+@event.listens_for(OrmSession, "after_soft_rollback")
+def _forget_checkpoint(session: OrmSession, previous: SessionTransaction) -> None:
+    if not previous.nested:
+        session.info.pop(_PENDING, None)

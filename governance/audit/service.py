@@ -1,0 +1,128 @@
+"""Reading the log for auditors and regulators: checkpoints, entries, proofs."""
+
+import base64
+
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from sqlmodel import Session, col, select
+
+from governance.audit import log
+from governance.audit.merkle import leaf_hash
+from governance.audit.models import AuditEntry
+from governance.audit.schemas import (
+    ConsistencyProof,
+    EntryOut,
+    EntryPage,
+    InclusionProof,
+    PublicKey,
+)
+from governance.auth.models import Role
+from governance.auth.service import Principal, require_role
+from governance.errors import EntryNotFound, InvalidInput, TreeSizeNotFound
+from governance.services import Services
+
+READERS = (Role.AUDITOR, Role.REGULATOR, Role.ADMIN)
+MAX_PAGE = 1000
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def signed_size(session: Session) -> int:
+    """The size of the newest signed checkpoint: what proofs are given against by default."""
+    latest = log.latest_checkpoint(session)
+    return latest.size if latest else 0
+
+
+def checkpoint_note(session: Session, services: Services, principal: Principal) -> str:
+    require_role(principal, *READERS)
+    latest = log.latest_checkpoint(session)
+    return latest.note if latest else services.audit.empty_checkpoint()
+
+
+def public_key(services: Services) -> PublicKey:
+    key = services.audit.key.public_key()
+    pem = key.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
+    return PublicKey(
+        origin=services.audit.origin,
+        key_name=services.audit.key_name,
+        verifier_key=services.audit.verifier_key,
+        public_key_pem=pem,
+    )
+
+
+def entry_out(row: AuditEntry) -> EntryOut:
+    return EntryOut(
+        index=row.idx,
+        kind=row.kind,
+        subject=row.subject,
+        actor=row.actor,
+        leaf_hash=b64(leaf_hash(row.entry)),
+        entry=row.entry.decode(),
+    )
+
+
+def entries(
+    session: Session, principal: Principal, start: int, end: int | None, subject: str | None
+) -> EntryPage:
+    """Entries [start, end) in log order, optionally only those about `subject`."""
+    require_role(principal, *READERS)
+    size = signed_size(session)
+    if start < 0 or (end is not None and end < start):
+        raise InvalidInput("a range needs 0 <= start <= end")
+    if start > size:
+        raise EntryNotFound(f"the log has {size} entries; there is no entry {start}")
+    stop = min(size, end if end is not None else start + 100)
+    if stop - start > MAX_PAGE:
+        raise InvalidInput(f"at most {MAX_PAGE} entries per request")
+    query = select(AuditEntry).where(col(AuditEntry.idx) >= start, col(AuditEntry.idx) < stop)
+    if subject is not None:
+        query = query.where(AuditEntry.subject == subject)
+    rows = session.exec(query.order_by(col(AuditEntry.idx)))
+    return EntryPage(entries=[entry_out(r) for r in rows], start=start, end=stop, tree_size=size)
+
+
+def _tree_size(session: Session, requested: int | None) -> int:
+    size = signed_size(session)
+    if requested is None:
+        return size
+    if requested < 0:
+        raise InvalidInput("a tree size is at least 0")
+    if requested > size:
+        raise TreeSizeNotFound(f"the log's newest checkpoint has size {size}, not {requested}")
+    return requested
+
+
+def inclusion(
+    session: Session, principal: Principal, index: int, tree_size: int | None
+) -> InclusionProof:
+    require_role(principal, *READERS)
+    size = _tree_size(session, tree_size)
+    if index < 0:
+        raise InvalidInput("an entry index is at least 0")
+    if index >= size:
+        raise EntryNotFound(f"a tree of size {size} has no entry {index}")
+    leaf = log.nodes(session, [(0, index)])[(0, index)]
+    return InclusionProof(
+        index=index,
+        tree_size=size,
+        leaf_hash=b64(leaf),
+        root_hash=b64(log.root_at(session, size)),
+        proof=[b64(h) for h in log.inclusion_proof(session, index, size)],
+    )
+
+
+def consistency(
+    session: Session, principal: Principal, old: int, new: int | None
+) -> ConsistencyProof:
+    require_role(principal, *READERS)
+    size = _tree_size(session, new)
+    if old < 0 or old > size:
+        raise InvalidInput(f"a consistency proof needs 0 <= from <= to (to is {size})")
+    return ConsistencyProof(
+        from_size=old,
+        to_size=size,
+        from_root=b64(log.root_at(session, old)),
+        to_root=b64(log.root_at(session, size)),
+        proof=[b64(h) for h in log.consistency_proof(session, old, size)],
+    )

@@ -1,0 +1,34 @@
+"""What every service function needs besides its session, built once per process."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from governance.audit.keys import load_or_create_key
+from governance.audit.log import AuditLog
+from governance.blobs import BlobStore
+from governance.db import make_engine, prepare_storage
+from governance.settings import Settings
+from rights.match_index import MatchIndex
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    engine: Engine
+    blobs: BlobStore
+    match_index: MatchIndex
+    audit: AuditLog
+
+
+def build_services(settings: Settings) -> Services:
+    """Migrate the database, load (or make) the signing key, and wire the parts."""
+    prepare_storage(settings)
+    key = load_or_create_key(settings.audit_signing_key, settings.default_audit_key)
+    return Services(
+        settings=settings,
+        engine=make_engine(settings.resolved_database_url),
+        blobs=BlobStore(settings.blob_dir),
+        match_index=MatchIndex(),
+        audit=AuditLog(origin=settings.audit_origin, key=key),
+    )
