@@ -148,9 +148,15 @@ def test_demo_runs_and_summarises(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(app, ["demo", "--dir", "demo-data"])
     assert result.exit_code == 0, result.output
-    assert "Registered 5 works" in result.output
-    assert "matched work 1" in result.output
-    assert "CorruptImage" in result.output and "DuplicateWork" in result.output
+    said = " ".join(result.output.split())  # as read, whatever the terminal's width
+    assert "Registered 5 works" in said
+    assert "matched work 1" in said
+    assert "CorruptImage" in said and "DuplicateWork" in said
+    assert "its bundle verified offline" in said
+    assert "entries.jsonl: the root computed from all entries differs" in said
+    bundle = tmp_path / "demo-data" / "audit-bundle"
+    verified = runner.invoke(app, ["audit", "verify", str(bundle)])
+    assert verified.exit_code == 0, verified.output
     # A second run starts afresh instead of failing on its own earlier works.
     again = runner.invoke(app, ["demo", "--dir", "demo-data"])
     assert again.exit_code == 0, again.output

@@ -3,6 +3,7 @@
 import io
 import json
 import shutil
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,8 @@ from rich.console import Console
 from rich.table import Table
 
 from governance.app import create_app
+from governance.audit.bundle import write_bundle
+from governance.audit.verify import BundleError, verify_bundle
 from governance.auth.service import create_key
 from governance.db import unit_of_work
 from governance.settings import Settings
@@ -187,6 +190,8 @@ def run(directory: Path, console: Console) -> int:
         "audit office",
     )
 
+    audit = audit_round_trip(client, keys["audit office"], directory, steps)
+
     table = Table("step", "request", "outcome", title="govern demo")
     for row in steps:
         table.add_row(*row)
@@ -197,9 +202,55 @@ def run(directory: Path, console: Console) -> int:
         f"; the unrelated photograph matched {len(unrelated['matches'])} works. "
         f"The coffee cup has {len(history['versions'])} terms versions."
     )
-    console.print(f"Data: {directory.resolve()} (SQLite database govern.db, files in blobs/).")
+    console.print(
+        f"The audit log holds {audit['size']} entries; its bundle verified offline "
+        f"({audit['checks']} checks) and a copy with one altered byte was refused: "
+        f"{audit['tampered']}"
+    )
+    console.print(
+        f"Data: {directory.resolve()} (SQLite database govern.db, files in blobs/, "
+        "audit bundle in audit-bundle/: check it with `govern audit verify`)."
+    )
     console.print("Serve it: GOVERN_DATA_DIR=" + str(directory) + " govern serve")
     ok = (
-        match is not None and match["work_id"] == work_ids["astronaut"] and not unrelated["matches"]
+        match is not None
+        and match["work_id"] == work_ids["astronaut"]
+        and not unrelated["matches"]
+        and audit["verified"]
     )
     return 0 if ok else 1
+
+
+def audit_round_trip(
+    client: TestClient, key: str, directory: Path, steps: list[tuple[str, str, str]]
+) -> dict[str, Any]:
+    """Export the audit bundle over HTTP, verify it offline, and show that tampering fails."""
+    pinned = client.get("/v1/audit/key").json()["verifier_key"]
+    response = client.get("/v1/audit/export", headers={"Authorization": f"Bearer {key}"})
+    steps.append(
+        (
+            "the auditor exports the audit bundle",
+            f"GET /v1/audit/export -> {response.status_code}",
+            "zip",
+        )
+    )
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        files = {name: archive.read(name) for name in archive.namelist()}
+    write_bundle(files, directory / "audit-bundle")
+    checks = verify_bundle(files, pinned)
+    steps.append(("... and verifies it offline, key pinned", "govern audit verify", "ok"))
+    altered = dict(files)
+    altered["entries.jsonl"] = files["entries.jsonl"].replace(b"alice", b"alicf", 1)
+    try:
+        verify_bundle(altered, pinned)
+        tampered = "NOT DETECTED"
+    except BundleError as exc:
+        tampered = str(exc)
+    steps.append(("a copy with one altered byte", "govern audit verify", "refused"))
+    size = files["entries.jsonl"].count(b"\n")
+    return {
+        "size": size,
+        "checks": len(checks),
+        "tampered": tampered,
+        "verified": tampered != "NOT DETECTED",
+    }

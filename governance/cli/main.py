@@ -24,7 +24,8 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(works_app, name="works")
 app.add_typer(audit_app, name="audit")
 console = Console()
-errors = Console(stderr=True)
+# Error lines are not wrapped: they are read by scripts and grepped in logs.
+errors = Console(stderr=True, soft_wrap=True)
 
 
 @contextmanager
