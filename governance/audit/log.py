@@ -9,14 +9,15 @@ at all. Every transaction that appended signs one checkpoint just before commit.
 
 from dataclasses import dataclass
 from datetime import UTC
+from functools import lru_cache
 from typing import Any, cast
 
 import rfc8785
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import event, func, or_, text
+from sqlalchemy import TextClause, event, func, text
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction
-from sqlmodel import Session, and_, col, select
+from sqlmodel import Session, col, select
 
 from governance.audit import merkle
 from governance.audit.models import AuditCheckpoint, AuditEntry, AuditNode
@@ -105,24 +106,42 @@ def nodes(session: Session, wanted: list[merkle.Node]) -> dict[merkle.Node, byte
     if not wanted:
         return {}
     found: dict[merkle.Node, bytes] = {}
-    # Chunked: one OR-list per few hundred nodes keeps every database's parser happy.
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        condition = or_(*(and_(AuditNode.level == lv, AuditNode.idx == ix) for lv, ix in chunk))
-        for row in session.exec(select(AuditNode).where(condition)):
-            found[(row.level, row.idx)] = row.hash
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        params = {}
+        for i, (level, index) in enumerate(chunk):
+            params[f"l{i}"], params[f"i{i}"] = level, index
+        for level, index, hashed in session.execute(_nodes_query(len(chunk)), params):
+            found[(level, index)] = hashed
     missing = [n for n in wanted if n not in found]
     if missing:
         raise LookupError(f"audit nodes missing: {missing[:5]}")
     return found
 
 
+_CHUNK = 500
+
+
+@lru_cache(maxsize=128)
+def _nodes_query(count: int) -> TextClause:
+    # One statement text per count, so SQLAlchemy compiles it once: building a fresh
+    # 40-term OR expression per proof cost 10x the query itself (4 ms vs 0.5 ms at 1M
+    # entries). Row-value IN would be shorter, but SQLite answers it with a full scan.
+    where = " OR ".join(f"(level = :l{i} AND idx = :i{i})" for i in range(count))
+    return text(f"SELECT level, idx, hash FROM audit_nodes WHERE {where}")
+
+
 def root_at(session: Session, tree_size: int) -> bytes:
     return merkle.resolve([(0, tree_size)], lambda w: nodes(session, w))[0]
 
 
-def inclusion_proof(session: Session, index: int, tree_size: int) -> list[bytes]:
-    return merkle.resolve(merkle.inclusion_ranges(index, tree_size), lambda w: nodes(session, w))
+def inclusion_with_root(
+    session: Session, index: int, tree_size: int
+) -> tuple[bytes, bytes, list[bytes]]:
+    """(leaf hash, root, proof) from a single read of the stored subtrees."""
+    ranges = [(index, 1), (0, tree_size), *merkle.inclusion_ranges(index, tree_size)]
+    leaf, root, *proof = merkle.resolve(ranges, lambda w: nodes(session, w))
+    return leaf, root, proof
 
 
 def consistency_proof(session: Session, old: int, new: int) -> list[bytes]:

@@ -102,13 +102,13 @@ def inclusion(
         raise InvalidInput("an entry index is at least 0")
     if index >= size:
         raise EntryNotFound(f"a tree of size {size} has no entry {index}")
-    leaf = log.nodes(session, [(0, index)])[(0, index)]
+    leaf, root, proof = log.inclusion_with_root(session, index, size)
     return InclusionProof(
         index=index,
         tree_size=size,
         leaf_hash=b64(leaf),
-        root_hash=b64(log.root_at(session, size)),
-        proof=[b64(h) for h in log.inclusion_proof(session, index, size)],
+        root_hash=b64(root),
+        proof=[b64(h) for h in proof],
     )
 
 
