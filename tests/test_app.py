@@ -43,3 +43,40 @@ def test_xmp_scan_is_bounded_on_hostile_files() -> None:
     assert xmp_packet(np_image(1), hostile) is None
     packet = b"junk<x:xmpmeta xmlns:x='adobe:ns:meta/'>hi</x:xmpmeta>junk"
     assert xmp_packet(np_image(1), packet) == "<x:xmpmeta xmlns:x='adobe:ns:meta/'>hi</x:xmpmeta>"
+
+
+def test_audit_key_is_made_private_or_loaded_from_settings(tmp_path: Path) -> None:
+    import stat
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import (
+        Encoding,
+        NoEncryption,
+        PrivateFormat,
+    )
+
+    from governance.audit.keys import load_or_create_key
+    from governance.errors import InvalidInput
+
+    made = tmp_path / "data" / "audit-ed25519.pem"
+    first = load_or_create_key(None, made)
+    assert stat.S_IMODE(made.stat().st_mode) == 0o600
+    again = load_or_create_key(None, made)
+    assert again.public_key().public_bytes_raw() == first.public_key().public_bytes_raw()
+    configured = tmp_path / "hsm-export.pem"
+    own = Ed25519PrivateKey.generate()
+    configured.write_bytes(own.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
+    loaded = load_or_create_key(configured, made)
+    assert loaded.public_key().public_bytes_raw() == own.public_key().public_bytes_raw()
+    with pytest.raises(InvalidInput):
+        load_or_create_key(tmp_path / "missing.pem", made)
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    wrong = tmp_path / "ec.pem"
+    wrong.write_bytes(
+        ec.generate_private_key(ec.SECP256R1()).private_bytes(
+            Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()
+        )
+    )
+    with pytest.raises(InvalidInput):
+        load_or_create_key(wrong, made)

@@ -191,3 +191,17 @@ def test_bundles_need_no_database(
     assert checkpoint.size == 12
     with pytest.raises(BundleError):
         verify_bundle(read_bundle(moved) | {"entries.jsonl": b""})
+
+
+def test_any_altered_byte_of_entries_or_checkpoint_fails(logged: Service, tmp_path: Path) -> None:
+    files = read_bundle(_export(tmp_path, "full"))
+    assert verify_bundle(files)
+    rng = __import__("random").Random(3)
+    entries, checkpoint = files["entries.jsonl"], files["checkpoint"]
+    positions = [("entries.jsonl", p) for p in rng.sample(range(len(entries)), 150)]
+    positions += [("checkpoint", p) for p in range(len(checkpoint))]
+    for name, position in positions:
+        data = bytearray(files[name])
+        data[position] ^= 0x01
+        with pytest.raises(BundleError):
+            verify_bundle({**files, name: bytes(data)})

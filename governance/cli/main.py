@@ -60,7 +60,9 @@ def serve(
 
     from governance.app import create_app
 
-    uvicorn.run(create_app(get_settings()), host=host, port=port)
+    with reported_errors():
+        application = create_app(get_settings())
+    uvicorn.run(application, host=host, port=port)
 
 
 @app.command()
