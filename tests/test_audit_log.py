@@ -43,6 +43,9 @@ def test_events_are_logged_and_proven(service: Service) -> None:
     assert kinds == ["key.created"] * len(KEYS) + ["work.registered", "terms.changed"]
     assert [e["index"] for e in entries] == list(range(len(kinds)))
     about_work = _entries(service, subject=f"work:{work['id']}")
+    # A subject query searches the whole log, not a window of it.
+    later = _entries(service, subject=f"work:{work['id']}", start=len(KEYS) + 1)
+    assert later == about_work[1:]
     assert [e["kind"] for e in about_work] == ["work.registered", "terms.changed"]
     registered = json.loads(about_work[0]["entry"])
     assert registered["data"]["work"]["pixel_sha256"] == work["pixel_sha256"]
@@ -186,3 +189,14 @@ def test_eight_writers_at_once_make_one_tree(service: Service) -> None:
         entries += _entries(service, start=start, end=start + 1000)
     assert [e["index"] for e in entries] == list(range(total))
     assert independent_root([e["entry"].encode() for e in entries]) == checkpoint.root
+
+
+def test_subject_queries_search_the_whole_log(service: Service) -> None:
+    services = service.app.state.services
+    with unit_of_work(services.engine) as session:
+        for i in range(150):
+            services.audit.append(session, "test.noise", f"noise:{i}", "test", {})
+        services.audit.append(session, "test.event", "work:99", "test", {"late": True})
+    found = _entries(service, subject="work:99")
+    assert [e["index"] for e in found] == [len(KEYS) + 150]
+    assert _entries(service, subject="work:99", end=100) == []

@@ -65,20 +65,26 @@ def entry_out(row: AuditEntry) -> EntryOut:
 def entries(
     session: Session, principal: Principal, start: int, end: int | None, subject: str | None
 ) -> EntryPage:
-    """Entries [start, end) in log order, optionally only those about `subject`."""
+    """Entries [start, end) in log order. With a subject, the matching entries from `start`
+    on (to `end` or the whole log), at most MAX_PAGE; the answer's `end` is where to go on."""
     require_role(principal, *READERS)
     size = signed_size(session)
     if start < 0 or (end is not None and end < start):
         raise InvalidInput("a range needs 0 <= start <= end")
     if start > size:
         raise EntryNotFound(f"the log has {size} entries; there is no entry {start}")
-    stop = min(size, end if end is not None else start + 100)
-    if stop - start > MAX_PAGE:
-        raise InvalidInput(f"at most {MAX_PAGE} entries per request")
+    if subject is None:
+        stop = min(size, end if end is not None else start + 100)
+        if stop - start > MAX_PAGE:
+            raise InvalidInput(f"at most {MAX_PAGE} entries per request")
+    else:
+        stop = min(size, end) if end is not None else size
     query = select(AuditEntry).where(col(AuditEntry.idx) >= start, col(AuditEntry.idx) < stop)
     if subject is not None:
         query = query.where(AuditEntry.subject == subject)
-    rows = session.exec(query.order_by(col(AuditEntry.idx)))
+    rows = list(session.exec(query.order_by(col(AuditEntry.idx)).limit(MAX_PAGE)))
+    if subject is not None and len(rows) == MAX_PAGE:
+        stop = rows[-1].idx + 1
     return EntryPage(entries=[entry_out(r) for r in rows], start=start, end=stop, tree_size=size)
 
 
