@@ -31,6 +31,16 @@ class Checkpoint:
     root: bytes
 
 
+def strict_b64decode(text: str) -> bytes:
+    """Base64 that must be in canonical form: the last character of a padded encoding
+    carries bits decoders ignore, and a note that verifies after a byte changed is not
+    tamper-evident."""
+    raw = base64.b64decode(text, validate=True)
+    if base64.b64encode(raw).decode() != text:
+        raise ValueError("non-canonical base64")
+    return raw
+
+
 def key_id(name: str, public: bytes) -> bytes:
     return hashlib.sha256(name.encode() + b"\n" + ED25519 + public).digest()[:4]
 
@@ -50,7 +60,7 @@ def parse_verifier_key(text: str) -> tuple[str, Ed25519PublicKey]:
     try:
         # Names never contain "+"; the base64 key may, so split from the left.
         name, hex_id, encoded = text.strip().split("+", 2)
-        raw = base64.b64decode(encoded, validate=True)
+        raw = strict_b64decode(encoded)
         if raw[:1] != ED25519 or len(raw) != 33:
             raise ValueError("not an Ed25519 key")
         if key_id(name, raw[1:]).hex() != hex_id:
@@ -85,7 +95,7 @@ def open_checkpoint(note: str, verifier: str) -> Checkpoint:
         if len(parts) != 3 or parts[0] != DASH:
             raise NoteError(f"malformed signature line: {line!r}")
         try:
-            stamp = base64.b64decode(parts[2], validate=True)
+            stamp = strict_b64decode(parts[2])
         except ValueError:
             raise NoteError(f"signature line is not base64: {line!r}") from None
         if parts[1] != name or stamp[:4] != wanted:
@@ -108,7 +118,7 @@ def parse_body(body: str) -> Checkpoint:
     if not origin or not size_text.isdigit() or (size_text != "0" and size_text[0] == "0"):
         raise NoteError("the checkpoint's origin or size line is malformed")
     try:
-        root = base64.b64decode(root_text, validate=True)
+        root = strict_b64decode(root_text)
     except ValueError:
         raise NoteError("the checkpoint's root hash is not base64") from None
     if len(root) != 32:

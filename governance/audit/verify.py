@@ -20,7 +20,7 @@ from governance.audit.merkle import (
     verify_consistency,
     verify_inclusion,
 )
-from governance.audit.notes import Checkpoint, NoteError, open_checkpoint
+from governance.audit.notes import Checkpoint, NoteError, open_checkpoint, strict_b64decode
 
 REQUIRED = ("checkpoint", "entries.jsonl", "bundle.json", "public-key.txt")
 
@@ -75,7 +75,10 @@ def verify_bundle(files: dict[str, bytes], pinned_key: str | None = None) -> lis
         _check_inclusion(files, meta["indexes"], leaves, size, root)
         done.append(f"{len(leaves)} inclusion proofs lead to the checkpoint's root")
         tree = None
-    for number, proof in enumerate(_json(files, "proofs/consistency.json", [])):
+    consistency = _json(files, "proofs/consistency.json", [])
+    if not isinstance(consistency, list):
+        raise BundleError("proofs/consistency.json: not a list of proofs")
+    for number, proof in enumerate(consistency):
         _check_consistency(number, proof, size, root, tree)
         done.append(f"consistency from size {proof['from']} to {size}")
     return done
@@ -138,7 +141,7 @@ def _entry_leaves(data: bytes, indexes: list[int]) -> list[bytes]:
 
 def _decode(items: Any, where: str) -> list[bytes]:
     try:
-        return [base64.b64decode(h, validate=True) for h in items]
+        return [strict_b64decode(h) for h in items]
     except (binascii.Error, TypeError, ValueError):
         raise BundleError(f"{where}: a hash is not base64") from None
 
@@ -146,8 +149,16 @@ def _decode(items: Any, where: str) -> list[bytes]:
 def _check_inclusion(
     files: dict[str, bytes], indexes: list[int], leaves: list[bytes], size: int, root: bytes
 ) -> None:
-    raw = files.get("proofs/inclusion.jsonl", b"").split(b"\n")
-    proofs = [json.loads(line) for line in raw if line.strip()]
+    raw = [line for line in files.get("proofs/inclusion.jsonl", b"").split(b"\n") if line.strip()]
+    proofs = []
+    for number, line in enumerate(raw, start=1):
+        try:
+            proof = json.loads(line)
+        except (ValueError, UnicodeDecodeError):
+            raise BundleError(f"proofs/inclusion.jsonl line {number}: not JSON") from None
+        if not isinstance(proof, dict):
+            raise BundleError(f"proofs/inclusion.jsonl line {number}: not an object")
+        proofs.append(proof)
     if len(proofs) != len(indexes):
         raise BundleError(
             f"proofs/inclusion.jsonl: {len(proofs)} proofs for {len(indexes)} entries"
