@@ -76,11 +76,12 @@ class AuditLog:
             right = merkle.node_hash(left[(level - 1, 2 * position)], right)
             session.add(AuditNode(level=level, idx=position, hash=right))
         session.flush()
-        session.info[_PENDING] = self
+        # The lock is held until commit, so the size then is this entry's index + 1.
+        session.info[_PENDING] = (self, index + 1)
         return entry
 
-    def write_checkpoint(self, session: Session) -> AuditCheckpoint:
-        n = size(session)
+    def write_checkpoint(self, session: Session, known_size: int | None = None) -> AuditCheckpoint:
+        n = size(session) if known_size is None else known_size
         root = root_at(session, n)
         note = sign_checkpoint(self.origin, n, root, self.key_name, self.key)
         checkpoint = AuditCheckpoint(size=n, root_hash=root, note=note)
@@ -155,9 +156,10 @@ def latest_checkpoint(session: Session) -> AuditCheckpoint | None:
 
 @event.listens_for(OrmSession, "before_commit")
 def _checkpoint_before_commit(session: OrmSession) -> None:
-    log = session.info.pop(_PENDING, None)
-    if log is not None:
-        log.write_checkpoint(session)
+    pending = session.info.pop(_PENDING, None)
+    if pending is not None:
+        log, known_size = pending
+        log.write_checkpoint(session, known_size)
 
 
 @event.listens_for(OrmSession, "after_soft_rollback")
