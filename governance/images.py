@@ -25,6 +25,30 @@ SUPPORTED_FORMATS = {
 }
 
 
+# Modes whose pixels the fingerprints read (grey, colour, palette, CMYK, 16-bit, float);
+# others, such as LAB or HSV, Pillow cannot convert to RGB.
+ACCEPTED_MODES = {
+    "1",
+    "L",
+    "LA",
+    "La",
+    "P",
+    "PA",
+    "RGB",
+    "RGBA",
+    "RGBa",
+    "RGBX",
+    "CMYK",
+    "YCbCr",
+    "I",
+    "I;16",
+    "I;16B",
+    "I;16L",
+    "I;16N",
+    "F",
+}
+
+
 @dataclass(frozen=True)
 class DecodedImage:
     image: Image.Image  # EXIF orientation applied, pixels loaded
@@ -64,6 +88,10 @@ def decode_image(data: bytes, settings: Settings) -> DecodedImage:
         raise UnsupportedImageFormat(
             f"{image.format} images are not accepted; use one of: "
             + ", ".join(sorted(SUPPORTED_FORMATS))
+        )
+    if image.mode not in ACCEPTED_MODES:
+        raise UnsupportedImageFormat(
+            f"images in the {image.mode} colour mode are not accepted; convert to RGB"
         )
     if getattr(image, "n_frames", 1) > 1:
         raise UnsupportedImageFormat("multi-frame (animated or multi-page) images are not accepted")

@@ -52,11 +52,16 @@ def terms_from_assertions(
         if base not in TRAINING_MINING_LABELS:
             continue
         prefix = base.split(".")[0]
-        entries = (assertion.get("data") or {}).get("entries") or {}
-        if not isinstance(entries, Mapping):
-            continue
         source = f"c2pa:{base}"
         detail = {"validation_state": validation_state}
+        data = assertion.get("data")
+        entries = data.get("entries") if isinstance(data, Mapping) else None
+        if not isinstance(entries, Mapping):
+            # Someone meant to reserve something; unreadable, it reserves every use.
+            for use in _STANDARD_USES:
+                unreadable = Signal(source, TermValue.CONSTRAINED, "unreadable assertion", detail)
+                _keep_stricter(signals, use, unreadable)
+            continue
         for use in _STANDARD_USES:
             entry = entries.get(f"{prefix}.{use.value}")
             signal = _entry_signal(entry, source, detail)
@@ -67,8 +72,10 @@ def terms_from_assertions(
 
 
 def _entry_signal(entry: Any, source: str, detail: dict[str, Any]) -> Signal | None:
-    if not isinstance(entry, Mapping):
+    if entry is None:
         return None
+    if not isinstance(entry, Mapping):
+        return Signal(source, TermValue.CONSTRAINED, f"unrecognised entry {entry!r:.100}", detail)
     try:
         value = TermValue(str(entry.get("use")))
     except ValueError:

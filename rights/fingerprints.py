@@ -49,11 +49,24 @@ class Fingerprints:
         raise KeyError((kind, orientation))
 
 
+# 16-bit, 32-bit integer and float images: common for archival scans. Converting them
+# with Pillow clips to 0-255 (most pixels turn white), so they are handled by value.
+HIGH_DEPTH = {"I", "I;16", "I;16B", "I;16L", "I;16N", "F"}
+
+
 def pixel_sha256(image: Image.Image) -> str:
     """SHA-256 of the decoded pixels, so a lossless re-encode is recognised as the same image."""
-    canonical = canonical_pixels(image)
-    digest = hashlib.sha256(f"{canonical.mode}:{canonical.width}x{canonical.height}:".encode())
-    digest.update(canonical.tobytes())
+    if image.mode in HIGH_DEPTH:
+        # One form per kind, whatever the container's byte order or integer width.
+        kind = "F" if image.mode == "F" else "I"
+        values = np.asarray(image).astype("<f8" if kind == "F" else "<i8")
+        header, data = f"{kind}:{image.width}x{image.height}:", values.tobytes()
+    else:
+        canonical = canonical_pixels(image)
+        header = f"{canonical.mode}:{canonical.width}x{canonical.height}:"
+        data = canonical.tobytes()
+    digest = hashlib.sha256(header.encode())
+    digest.update(data)
     return digest.hexdigest()
 
 
@@ -64,11 +77,24 @@ def canonical_pixels(image: Image.Image) -> Image.Image:
     return image.convert("RGBA" if has_alpha else "RGB")
 
 
+def gray8(image: Image.Image) -> Image.Image:
+    """8-bit grey for perceptual hashing; a 16-bit scan lands where its 8-bit copy does."""
+    if image.mode not in HIGH_DEPTH:
+        return image.convert("L")
+    values = np.asarray(image).astype(np.float64)
+    top = float(values.max()) if values.size else 0.0
+    if image.mode == "F" and top <= 1.0:
+        values = values * 255.0
+    elif top > 255.0:
+        values = values / 257.0  # 65535 -> 255
+    return Image.fromarray(np.clip(np.rint(values), 0, 255).astype(np.uint8), mode="L")
+
+
 def fingerprint(image: Image.Image) -> Fingerprints:
     # imagehash reduces to 32x32 (pHash) and 9x8 (dHash) first; reducing once and
     # mirroring the small images gives the same bits (Lanczos is symmetric; the
     # tests check it) at half the cost of hashing a mirrored full-size copy.
-    gray = image.convert("L")
+    gray = gray8(image)
     small = gray.resize((PHASH_SIDE, PHASH_SIDE), Image.Resampling.LANCZOS)
     tiny = gray.resize((DHASH_SIDE + 1, DHASH_SIDE), Image.Resampling.LANCZOS)
     hashes = []

@@ -44,7 +44,13 @@ def normalise_license(expression: str) -> str:
             f"unknown SPDX licence identifier(s): {', '.join(unknown)} "
             "(use LicenseRef-<name> for a licence of your own)"
         )
-    return str(parsed.render("{symbol.key}"))
+    canonical = str(parsed.render("{symbol.key}"))
+    if len(canonical) > MAX_EXPRESSION_CHARS:
+        raise InvalidLicenseError(
+            f"the licence expression is longer than {MAX_EXPRESSION_CHARS} characters "
+            "once normalised"
+        )
+    return canonical
 
 
 @lru_cache(maxsize=1)

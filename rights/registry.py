@@ -104,6 +104,9 @@ def register_work(session: Session, new: NewWork) -> tuple[Work, WorkTermsVersio
 def change_terms(session: Session, work: Work, raw_terms: Any, changed_by: str) -> WorkTermsVersion:
     """A new terms version: the declared terms are replaced, what the file says still counts."""
     declared = parse_declared_terms(raw_terms)
+    # Concurrent changes to one work queue here (a row lock on PostgreSQL; SQLite
+    # transactions are serial already) instead of racing for the same version number.
+    session.exec(select(Work.id).where(Work.id == work.id).with_for_update()).one()
     current = current_terms(session, work)
     embedded = _signals_from_evidence(current.embedded)
     version = WorkTermsVersion(

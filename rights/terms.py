@@ -84,6 +84,8 @@ def parse_declared_terms(raw: Any, source: str = "declared") -> dict[Use, Signal
                 raise InvalidTermsError(f"term '{key}': constraint_info must be text")
         else:
             raise InvalidTermsError(f"term '{key}' must be a value or an object with 'use'")
+        if info is not None and "\x00" in info:
+            raise InvalidTermsError(f"term '{key}': constraint_info contains a NUL character")
         if info is not None and len(info) > MAX_CONSTRAINT_CHARS:
             raise InvalidTermsError(
                 f"term '{key}': constraint_info is longer than {MAX_CONSTRAINT_CHARS} characters"

@@ -6,10 +6,13 @@ from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse, Response
 
 from governance.api.deps import PrincipalDep, ServicesDep, SessionDep
+from governance.api.uploads import MAX_INDEX
 from governance.audit import bundle, service
 from governance.audit.schemas import ConsistencyProof, EntryPage, InclusionProof, PublicKey
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
+# Subjects are "<kind>:<id>"; printable ASCII only, so no database chokes on them.
+SUBJECT = r"^[\x21-\x7e]{1,100}$"
 
 
 @router.get("/checkpoint", response_class=PlainTextResponse)
@@ -28,9 +31,11 @@ def key(services: ServicesDep) -> PublicKey:
 def entries(
     session: SessionDep,
     principal: PrincipalDep,
-    start: Annotated[int, Query()] = 0,
-    end: Annotated[int | None, Query(description="exclusive; default start + 100")] = None,
-    subject: Annotated[str | None, Query(description="e.g. work:12")] = None,
+    start: Annotated[int, Query(le=MAX_INDEX)] = 0,
+    end: Annotated[
+        int | None, Query(le=MAX_INDEX, description="exclusive; default start + 100")
+    ] = None,
+    subject: Annotated[str | None, Query(description="e.g. work:12", pattern=SUBJECT)] = None,
 ) -> EntryPage:
     return service.entries(session, principal, start, end, subject)
 
@@ -39,8 +44,10 @@ def entries(
 def inclusion_proof(
     session: SessionDep,
     principal: PrincipalDep,
-    index: int,
-    tree_size: Annotated[int | None, Query(description="default: newest checkpoint")] = None,
+    index: Annotated[int, Query(le=MAX_INDEX)],
+    tree_size: Annotated[
+        int | None, Query(le=MAX_INDEX, description="default: newest checkpoint")
+    ] = None,
 ) -> InclusionProof:
     return service.inclusion(session, principal, index, tree_size)
 
@@ -49,8 +56,10 @@ def inclusion_proof(
 def consistency_proof(
     session: SessionDep,
     principal: PrincipalDep,
-    old: Annotated[int, Query(alias="from")],
-    new: Annotated[int | None, Query(alias="to", description="default: newest")] = None,
+    old: Annotated[int, Query(alias="from", le=MAX_INDEX)],
+    new: Annotated[
+        int | None, Query(alias="to", le=MAX_INDEX, description="default: newest")
+    ] = None,
 ) -> ConsistencyProof:
     return service.consistency(session, principal, old, new)
 
@@ -60,9 +69,9 @@ def export(
     session: SessionDep,
     services: ServicesDep,
     principal: PrincipalDep,
-    start: Annotated[int | None, Query(alias="from")] = None,
-    end: Annotated[int | None, Query(alias="to")] = None,
-    subject: str | None = None,
+    start: Annotated[int | None, Query(alias="from", le=MAX_INDEX)] = None,
+    end: Annotated[int | None, Query(alias="to", le=MAX_INDEX)] = None,
+    subject: Annotated[str | None, Query(pattern=SUBJECT)] = None,
 ) -> Response:
     """The offline bundle as a zip (the same as `govern audit export`)."""
     data = bundle.export_zip(session, services, principal, start, end, subject)

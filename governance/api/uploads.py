@@ -1,13 +1,24 @@
-"""Reading an uploaded file without ever holding more than the limit in memory."""
+"""Parsing helpers shared by the endpoints: uploads and identifiers."""
 
-from fastapi import UploadFile
+from typing import Annotated
 
-from governance.errors import FileTooLarge
+from fastapi import Path, UploadFile
+
+from governance.errors import FileTooLarge, InvalidInput
 from governance.settings import Settings
 
+# Row ids are 32-bit on PostgreSQL; larger numbers cannot name anything.
+MAX_ID = 2**31 - 1
+# Audit indexes and sizes are 64-bit; this bound keeps every sum of two in range.
+MAX_INDEX = 2**62
+WorkId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
-def read_upload(file: UploadFile, settings: Settings) -> bytes:
-    data = file.file.read(settings.max_upload_bytes + 1)
+
+def read_upload(files: list[UploadFile], settings: Settings) -> bytes:
+    """The one uploaded file, read without ever holding more than the limit in memory."""
+    if len(files) != 1:
+        raise InvalidInput(f"send exactly one file in 'file', not {len(files)}")
+    data = files[0].file.read(settings.max_upload_bytes + 1)
     if len(data) > settings.max_upload_bytes:
         raise FileTooLarge(
             f"the file is larger than the limit of {settings.max_upload_bytes} bytes"

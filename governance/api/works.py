@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, UploadFile, status
 
 from governance.api.deps import PrincipalDep, ServicesDep, SessionDep
-from governance.api.uploads import read_upload
+from governance.api.uploads import MAX_ID, WorkId, read_upload
 from governance.works import service
 from governance.works.schemas import MatchResult, TermsHistory, TermsUpdate, WorkOut, WorkPage
 
@@ -18,7 +18,7 @@ def register_work(
     session: SessionDep,
     services: ServicesDep,
     principal: PrincipalDep,
-    file: UploadFile,
+    file: list[UploadFile],
     metadata: Annotated[str | None, Form()] = None,
 ) -> WorkOut:
     parsed = service.parse_metadata(metadata)
@@ -32,7 +32,7 @@ def list_works(
     services: ServicesDep,
     principal: PrincipalDep,
     limit: Annotated[int, Query(ge=1)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> WorkPage:
     page = min(limit, services.settings.page_size_max)
     return service.list_works(session, principal, page, offset)
@@ -43,7 +43,7 @@ def match_work(
     session: SessionDep,
     services: ServicesDep,
     principal: PrincipalDep,
-    file: UploadFile,
+    file: list[UploadFile],
     limit: Annotated[int, Query()] = 10,
 ) -> MatchResult:
     data = read_upload(file, services.settings)
@@ -54,7 +54,7 @@ def match_work(
 def get_work(
     session: SessionDep,
     principal: PrincipalDep,
-    work_id: int,
+    work_id: WorkId,
     at: Annotated[datetime | None, Query(description="terms in force at this time")] = None,
 ) -> WorkOut:
     return service.get_work(session, principal, work_id, at)
@@ -65,12 +65,12 @@ def change_terms(
     session: SessionDep,
     services: ServicesDep,
     principal: PrincipalDep,
-    work_id: int,
+    work_id: WorkId,
     body: TermsUpdate,
 ) -> WorkOut:
     return service.change_terms(session, services, principal, work_id, body.terms)
 
 
 @router.get("/{work_id}/terms/history", response_model=TermsHistory)
-def terms_history(session: SessionDep, principal: PrincipalDep, work_id: int) -> TermsHistory:
+def terms_history(session: SessionDep, principal: PrincipalDep, work_id: WorkId) -> TermsHistory:
     return service.terms_history(session, principal, work_id)

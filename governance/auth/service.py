@@ -48,8 +48,8 @@ def create_key(
         roles = ", ".join(r.value for r in Role)
         raise InvalidInput(f"unknown role '{role}'; roles are: {roles}") from None
     name = name.strip()
-    if not name or len(name) > 200:
-        raise InvalidInput("a key needs a name of 1 to 200 characters")
+    if not name or len(name) > 200 or "\x00" in name or "\x00" in (holder or ""):
+        raise InvalidInput("a key needs a name of 1 to 200 characters, without NUL")
     holder_id = None
     if parsed_role is Role.RIGHTS_HOLDER:
         found = holder_by_name(session, (holder or name).strip())

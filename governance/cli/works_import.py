@@ -68,19 +68,27 @@ def read_manifest_rows(path: Path) -> list[dict[str, Any]]:
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
             raise InvalidInput(f"{path} must hold a list of objects")
         return rows
-    try:
-        return [_csv_row(row) for row in csv.DictReader(io.StringIO(text, newline=""))]
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(f"{path}: a 'terms' cell is not valid JSON: {exc}") from None
+    return [_csv_row(row) for row in csv.DictReader(io.StringIO(text, newline=""))]
 
 
 def _csv_row(row: dict[str, str]) -> dict[str, Any]:
+    """A CSV row as a JSON row: the `terms` cell (JSON) and a column per use, merged."""
     uses = {u.value for u in Use}
     out: dict[str, Any] = {k: v for k, v in row.items() if k not in uses and k != "terms"}
-    terms: dict[str, Any] = json.loads(row["terms"]) if row.get("terms") else {}
-    terms.update({k: v for k, v in row.items() if k in uses and v})
+    terms: Any = {}
+    if row.get("terms"):
+        try:
+            terms = json.loads(row["terms"])
+        except json.JSONDecodeError as exc:
+            terms = _Unreadable(f"the 'terms' cell is not valid JSON: {exc}")
+    if isinstance(terms, dict):
+        terms.update({k: v for k, v in row.items() if k in uses and v})
     out["terms"] = terms
     return out
+
+
+class _Unreadable(str):
+    """A cell that could not be read: reported on its own row, not for the whole file."""
 
 
 def import_folder(
@@ -111,6 +119,9 @@ def import_folder(
                 report.registered.append((name, work_id))
             except GovernError as exc:
                 report.failed.append((name, f"{exc.code}: {exc.detail}"))
+            except Exception as exc:
+                # One file's bug must not stop the batch; it is reported as the bug it is.
+                report.failed.append((name, f"InternalError (a bug, please report): {exc!r}"))
             progress.advance(task)
     for path in sorted(directory.iterdir()):
         if path.suffix.lower() in IMAGE_SUFFIXES and path.name not in listed:
@@ -132,6 +143,8 @@ def _register_row(
     if directory.resolve() not in path.parents or not path.is_file():
         raise InvalidInput(f"no file '{file_name}' in the folder")
     limit = services.settings.max_upload_bytes
+    if isinstance(row.get("terms"), _Unreadable):
+        raise InvalidInput(str(row["terms"]))
     if path.stat().st_size > limit:
         raise FileTooLarge(f"the file is larger than the limit of {limit} bytes")
     try:

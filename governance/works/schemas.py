@@ -1,19 +1,24 @@
 """Wire shapes of the works API."""
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from governance.text import no_nul
+
+Text500 = Annotated[str, Field(min_length=1, max_length=500), AfterValidator(no_nul)]
 
 
 class WorkMetadata(BaseModel):
     """The `metadata` JSON string sent beside the file when registering a work."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Stripped before the length checks, so "   " is an empty title, not a title.
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    title: str = Field(min_length=1, max_length=500)
-    creator: str = Field(min_length=1, max_length=500)
-    license: str = Field(min_length=1, max_length=500)
+    title: Text500
+    creator: Text500
+    license: Text500
     terms: dict[str, Any] = Field(default_factory=dict)
 
 

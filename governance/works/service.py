@@ -3,7 +3,7 @@
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -88,8 +88,8 @@ def register_work(
     signal_sets, reads = embedded_terms(decoded, settings)
     new = registry.NewWork(
         holder_id=principal.holder_id,
-        title=metadata.title.strip(),
-        creator=metadata.creator.strip(),
+        title=metadata.title,
+        creator=metadata.creator,
         license=metadata.license,
         sha256=hashlib.sha256(data).hexdigest(),
         media_type=decoded.media_type,
@@ -152,12 +152,22 @@ def get_work(
         version = registry.current_terms(session, work)
     elif at.tzinfo is None:
         raise InvalidInput("'at' needs a timezone, e.g. 2026-01-31T12:00:00Z")
+    elif not _representable_in_utc(at):
+        raise InvalidInput("'at' lies outside the years 1 to 9999 in UTC")
     else:
         found = registry.terms_at(session, work, at)
         if found is None:
             raise WorkNotFound(f"work {work_id} was not registered yet at {at.isoformat()}")
         version = found
     return _work_out(session, work, version)
+
+
+def _representable_in_utc(at: datetime) -> bool:
+    try:
+        at.astimezone(UTC)
+    except OverflowError:
+        return False
+    return True
 
 
 def list_works(session: Session, principal: Principal, limit: int, offset: int) -> WorkPage:
