@@ -76,17 +76,21 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
 _AFTER_COMMIT = "governance.after_commit"
 
 
-def after_commit(session: Session, action: Callable[[], object]) -> None:
-    """Run `action` once the session's transaction has committed; drop it on rollback."""
+def after_commit(
+    session: Session,
+    action: Callable[[], object],
+    on_rollback: Callable[[], object] | None = None,
+) -> None:
+    """Run `action` once the session's transaction has committed, else `on_rollback`."""
     # Begin the transaction now: a rollback before any statement would otherwise be a
     # no-op that fires no event, and the action would run at some later commit.
     session.connection()
-    session.info.setdefault(_AFTER_COMMIT, []).append(action)
+    session.info.setdefault(_AFTER_COMMIT, []).append((action, on_rollback))
 
 
 @event.listens_for(OrmSession, "after_commit")
 def _run_after_commit(session: OrmSession) -> None:
-    for action in session.info.pop(_AFTER_COMMIT, []):
+    for action, _ in session.info.pop(_AFTER_COMMIT, []):
         action()
 
 
@@ -94,7 +98,9 @@ def _run_after_commit(session: OrmSession) -> None:
 def _drop_after_commit(session: OrmSession, previous_transaction: SessionTransaction) -> None:
     # A savepoint rolled back inside a request does not undo the request's other work.
     if not previous_transaction.nested:
-        session.info.pop(_AFTER_COMMIT, None)
+        for _, on_rollback in session.info.pop(_AFTER_COMMIT, []):
+            if on_rollback is not None:
+                on_rollback()
 
 
 def ping(session: Session) -> None:

@@ -80,3 +80,23 @@ def test_audit_key_is_made_private_or_loaded_from_settings(tmp_path: Path) -> No
     )
     with pytest.raises(InvalidInput):
         load_or_create_key(wrong, made)
+
+
+def test_staged_files_land_on_commit_and_vanish_on_rollback(
+    database_url: str, tmp_path: Path
+) -> None:
+    from governance.blobs import BlobStore
+
+    engine = make_engine(database_url)
+    blobs = BlobStore(tmp_path / "blobs")
+    with Session(engine) as session:
+        kept = blobs.stage(b"kept")
+        after_commit(session, kept.promote, on_rollback=kept.discard)
+        session.commit()
+        dropped = blobs.stage(b"dropped")
+        after_commit(session, dropped.promote, on_rollback=dropped.discard)
+        session.rollback()
+    engine.dispose()
+    assert blobs.exists(kept.sha256) and blobs.get(kept.sha256) == b"kept"
+    assert not blobs.exists(dropped.sha256)
+    assert sorted(p.name for p in (tmp_path / "blobs").rglob("*") if p.is_file()) == [kept.sha256]

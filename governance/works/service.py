@@ -112,7 +112,8 @@ def register_work(
         principal.actor,
         {"work": out.model_dump(mode="json"), "embedded_terms_read": version.embedded["reads"]},
     )
-    after_commit(session, lambda: services.blobs.put(data))
+    staged = services.blobs.stage(data)
+    after_commit(session, staged.promote, on_rollback=staged.discard)
     return out
 
 
