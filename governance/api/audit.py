@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse, Response
 
 from governance.api.deps import PrincipalDep, ServicesDep, SessionDep
-from governance.api.uploads import MAX_INDEX
+from governance.api.params import MAX_INDEX
 from governance.audit import bundle, service
 from governance.audit.schemas import ConsistencyProof, EntryPage, InclusionProof, PublicKey
 

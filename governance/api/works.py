@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, UploadFile, status
 
 from governance.api.deps import PrincipalDep, ServicesDep, SessionDep
-from governance.api.uploads import MAX_ID, WorkId, read_upload
+from governance.api.params import MAX_ID, WorkId, read_upload
 from governance.works import service
 from governance.works.schemas import MatchResult, TermsHistory, TermsUpdate, WorkOut, WorkPage
 
