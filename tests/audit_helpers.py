@@ -58,8 +58,9 @@ def tamper(service: Service, *statements: str) -> None:
                 for table in tables:
                     session.exec(text(f"ALTER TABLE {table} ENABLE TRIGGER USER"))  # type: ignore[call-overload]
         else:
-            session.exec(text("DROP TRIGGER audit_entries_no_update"))  # type: ignore[call-overload]
-            session.exec(text("DROP TRIGGER audit_entries_no_delete"))  # type: ignore[call-overload]
+            for table in tables:
+                for verb in ("update", "delete"):
+                    session.exec(text(f"DROP TRIGGER {table}_no_{verb}"))  # type: ignore[call-overload]
             for statement in statements:
                 session.exec(text(statement))  # type: ignore[call-overload]
         session.commit()

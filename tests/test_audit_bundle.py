@@ -21,6 +21,7 @@ from tests.helpers import auth, png_bytes, register
 from tests.service_fixture import Service
 
 runner = CliRunner()
+PINNED: dict[str, str] = {}  # the log's verifier key, as a careful verifier obtains it
 
 
 @pytest.fixture
@@ -37,6 +38,7 @@ def logged(service: Service, monkeypatch: pytest.MonkeyPatch) -> Service:
     monkeypatch.setenv("GOVERN_DATA_DIR", str(service.settings.data_dir))
     monkeypatch.setenv("GOVERN_DATABASE_URL", service.settings.database_url)
     get_settings.cache_clear()
+    PINNED["key"] = service.client.get("/v1/audit/key").json()["verifier_key"]
     yield service
     get_settings.cache_clear()
 
@@ -49,6 +51,8 @@ def _export(tmp_path: Path, name: str, *options: str) -> Path:
 
 
 def _verify(bundle: Path, *options: str):
+    if "--key" not in options and "--trust-bundled-key" not in options:
+        options = (*options, "--key", PINNED["key"])
     return runner.invoke(app, ["audit", "verify", str(bundle), *options])
 
 
@@ -92,7 +96,7 @@ def test_range_subject_and_zip_exports(logged: Service, tmp_path: Path) -> None:
         n: zipfile.ZipFile(io.BytesIO(over_http.content)).read(n)
         for n in zipfile.ZipFile(io.BytesIO(over_http.content)).namelist()
     }
-    assert len(verify_bundle(files)) >= 3
+    assert len(verify_bundle(files, PINNED["key"])) >= 3
     bad = runner.invoke(
         app, ["audit", "export", "--out", str(tmp_path / "x"), "--from", "5", "--to", "99"]
     )
@@ -130,7 +134,7 @@ def _resign(data: bytes) -> bytes:
         ("checkpoint", _resign, "checkpoint"),
         ("checkpoint", lambda d: d.replace(b"\n12\n", b"\n11\n"), "checkpoint"),
         ("bundle.json", lambda d: d[:20], "bundle.json"),
-        ("public-key.txt", lambda d: b"nonsense", "checkpoint"),
+        ("public-key.txt", lambda d: b"nonsense", "public-key.txt"),
     ],
     ids=[
         "altered-byte",
@@ -173,7 +177,7 @@ def test_pinning_another_key_fails(logged: Service, tmp_path: Path) -> None:
 
     other = verifier_key("govern.local/audit", Ed25519PrivateKey.generate().public_key())
     result = _verify(bundle, "--key", other)
-    assert result.exit_code == 1 and "no signature by the key" in result.output
+    assert result.exit_code == 1 and "not the key you pinned" in result.output
 
 
 def test_bundles_need_no_database(
@@ -191,12 +195,12 @@ def test_bundles_need_no_database(
     )
     assert checkpoint.size == 12
     with pytest.raises(BundleError):
-        verify_bundle(read_bundle(moved) | {"entries.jsonl": b""})
+        verify_bundle(read_bundle(moved) | {"entries.jsonl": b""}, PINNED["key"])
 
 
 def test_any_altered_byte_of_entries_or_checkpoint_fails(logged: Service, tmp_path: Path) -> None:
     files = read_bundle(_export(tmp_path, "full"))
-    assert verify_bundle(files)
+    assert verify_bundle(files, PINNED["key"])
     rng = __import__("random").Random(3)
     entries, checkpoint = files["entries.jsonl"], files["checkpoint"]
     positions = [("entries.jsonl", p) for p in rng.sample(range(len(entries)), 150)]
@@ -210,12 +214,12 @@ def test_any_altered_byte_of_entries_or_checkpoint_fails(logged: Service, tmp_pa
         if bytes(data).count(b"\n") != proofs.count(b"\n"):
             continue  # a flipped newline is a different file shape, caught elsewhere
         with pytest.raises(BundleError):
-            verify_bundle({**partial, "proofs/inclusion.jsonl": bytes(data)})
+            verify_bundle({**partial, "proofs/inclusion.jsonl": bytes(data)}, PINNED["key"])
     for name, position in positions:
         data = bytearray(files[name])
         data[position] ^= 0x01
         with pytest.raises(BundleError):
-            verify_bundle({**files, name: bytes(data)})
+            verify_bundle({**files, name: bytes(data)}, PINNED["key"])
 
 
 def test_verify_never_crashes_on_a_damaged_bundle(logged: Service, tmp_path: Path) -> None:
@@ -229,4 +233,92 @@ def test_verify_never_crashes_on_a_damaged_bundle(logged: Service, tmp_path: Pat
                 data = bytearray(content)
                 data[position] = rng.randrange(256)
                 with contextlib.suppress(BundleError):
-                    verify_bundle({**bundle, name: bytes(data)})
+                    verify_bundle({**bundle, name: bytes(data)}, PINNED["key"])
+
+
+def _forge(bundle: Path) -> None:
+    """Alter an entry, recompute the root and re-sign with a key of one's own, swapping the
+    bundle's public keys: only a key obtained independently exposes it."""
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    from governance.audit.merkle import root_from_leaves
+    from governance.audit.notes import verifier_key
+
+    lines = (bundle / "entries.jsonl").read_bytes().split(b"\n")[:-1]
+    lines[5] = lines[5].replace(b"key:", b"kez:", 1)
+    (bundle / "entries.jsonl").write_bytes(b"".join(line + b"\n" for line in lines))
+    from governance.audit.merkle import leaf_hash
+
+    root = root_from_leaves([leaf_hash(line) for line in lines])
+    meta = json.loads((bundle / "bundle.json").read_text())
+    import base64
+
+    meta["root_hash"] = base64.b64encode(root).decode()
+    (bundle / "bundle.json").write_text(json.dumps(meta))
+    forger = Ed25519PrivateKey.generate()
+    origin = meta["origin"]
+    (bundle / "checkpoint").write_text(
+        sign_checkpoint(origin, meta["tree_size"], root, origin, forger)
+    )
+    (bundle / "public-key.txt").write_text(verifier_key(origin, forger.public_key()) + "\n")
+    (bundle / "public-key.pem").write_bytes(
+        forger.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
+    )
+
+
+def test_a_forged_bundle_fails_against_the_pinned_key(logged: Service, tmp_path: Path) -> None:
+    bundle = _export(tmp_path, "full")
+    _forge(bundle)
+    result = _verify(bundle)
+    assert result.exit_code == 1 and "not the key you pinned" in result.output, result.output
+    unpinned = runner.invoke(app, ["audit", "verify", str(bundle)])
+    assert unpinned.exit_code == 2 and "pin the log's key" in unpinned.output
+    trusted = _verify(bundle, "--trust-bundled-key")
+    assert trusted.exit_code == 0 and "not pinned" in trusted.output
+
+
+@pytest.mark.parametrize(
+    ("name", "change", "expected"),
+    [
+        ("bundle.json", lambda m: {**m, "selection": {"from": 0, "to": 6}}, "not the range"),
+        ("bundle.json", lambda m: {**m, "format": "other/1"}, "bundle.json"),
+        ("bundle.json", lambda m: {**m, "consistency_from": []}, "consistency.json"),
+        ("bundle.json", lambda m: {**m, "indexes": [False, True, *m["indexes"][2:]]}, "indexes"),
+    ],
+    ids=["selection", "format", "consistency-dropped", "bool-indexes"],
+)
+def test_claims_of_bundle_json_are_checked(
+    logged: Service, tmp_path: Path, name, change, expected
+) -> None:
+    bundle = _export(tmp_path, "part", "--from", "3", "--to", "9", "--since", "1")
+    meta = json.loads((bundle / name).read_text())
+    (bundle / name).write_text(json.dumps(change(meta)))
+    result = _verify(bundle)
+    assert result.exit_code == 1 and expected in result.output, result.output
+
+
+def test_other_bundle_files_are_checked(logged: Service, tmp_path: Path) -> None:
+    part = _export(tmp_path, "part", "--from", "3", "--to", "9", "--since", "0")
+    for name, change, expected in [
+        ("proofs/consistency.json", lambda d: b"[]", "consistency.json"),
+        ("proofs/inclusion.jsonl", lambda d: d + b"\n", "inclusion.jsonl"),
+        ("public-key.pem", lambda d: d.replace(b"A", b"B", 1), "public-key.pem"),
+        (
+            "proofs/consistency.json",
+            lambda d: d.replace(json.loads(d)[0]["from_root"].encode(), b"A" * 43 + b"=", 1),
+            "size 0",
+        ),
+        ("bundle.json", lambda d: b"[" * 200_000, "bundle.json"),
+    ]:
+        copy = tmp_path / f"copy-{name.replace('/', '-')}-{expected.replace(' ', '')}"
+        shutil.copytree(part, copy)
+        _rewrite(copy, name, change)
+        result = _verify(copy)
+        assert result.exit_code == 1 and expected in result.output, (name, result.output)
+    (part / "proofs/consistency.json").unlink()
+    assert "missing file" in _verify(part).output
+    subject = _export(tmp_path, "subject", "--subject", "work:1")
+    meta = json.loads((subject / "bundle.json").read_text())
+    meta["selection"] = {"subject": "work:2"}
+    (subject / "bundle.json").write_text(json.dumps(meta))
+    assert "not about 'work:2'" in _verify(subject).output

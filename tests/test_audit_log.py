@@ -114,7 +114,9 @@ def test_log_rows_refuse_update_and_delete(service: Service) -> None:
             session.commit()
 
 
-@pytest.mark.parametrize("attack", ["alter", "delete-middle", "delete-last", "swap", "insert"])
+@pytest.mark.parametrize(
+    "attack", ["alter", "delete-middle", "delete-last", "swap", "insert", "subject-column"]
+)
 def test_check_finds_rows_changed_behind_the_log(
     service: Service, attack: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -133,6 +135,7 @@ def test_check_finds_rows_changed_behind_the_log(
         "delete-middle": ["DELETE FROM audit_entries WHERE idx = 2"],
         "delete-last": [f"DELETE FROM audit_entries WHERE idx = {len(rows) - 1}"],
         "swap": [_set_entry(engine, 1, rows[2][1]), _set_entry(engine, 2, rows[1][1])],
+        "subject-column": ["UPDATE audit_entries SET subject = 'work:999' WHERE idx = 3"],
         "insert": [
             "INSERT INTO audit_entries (idx, kind, subject, actor, created_at, entry) "
             f"VALUES ({len(rows)}, 'forged', 'x', 'y', CURRENT_TIMESTAMP, "
@@ -200,3 +203,40 @@ def test_subject_queries_search_the_whole_log(service: Service) -> None:
     found = _entries(service, subject="work:99")
     assert [e["index"] for e in found] == [len(KEYS) + 150]
     assert _entries(service, subject="work:99", end=100) == []
+
+
+def test_truncation_is_refused_and_cut_off_entries_are_found(
+    service: Service, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services = service.app.state.services
+    engine = services.engine
+    if engine.dialect.name == "postgresql":
+        with Session(engine) as session, pytest.raises(DBAPIError, match="append-only"):
+            session.exec(text("TRUNCATE audit_entries, audit_nodes, audit_checkpoints"))  # type: ignore[call-overload]
+    kept = tmp_path / "kept-checkpoint"
+    kept.write_text(_get(service, "/v1/audit/checkpoint").text)
+    cut = len(KEYS) - 2  # remove the last two entries, their hashes and checkpoints
+    tamper(
+        service,
+        f"DELETE FROM audit_entries WHERE idx >= {cut}",
+        f"DELETE FROM audit_nodes WHERE (level = 0 AND idx >= {cut}) OR "
+        f"(level = 1 AND idx >= {cut // 2})",
+        f"DELETE FROM audit_checkpoints WHERE size > {cut}",
+    )
+    monkeypatch.setenv("GOVERN_DATA_DIR", str(service.settings.data_dir))
+    monkeypatch.setenv("GOVERN_DATABASE_URL", service.settings.database_url)
+    get_settings.cache_clear()
+    alone = CliRunner().invoke(app, ["audit", "check"])
+    assert alone.exit_code == 0  # consistent with itself: only an outside record tells
+    found = CliRunner().invoke(app, ["audit", "check", "--checkpoint", str(kept)])
+    assert found.exit_code == 1 and "cut off" in found.output, found.output
+    get_settings.cache_clear()
+
+
+def test_a_rolled_back_savepoint_leaves_no_stale_checkpoint(service: Service) -> None:
+    services = service.app.state.services
+    with unit_of_work(services.engine) as session, session.begin_nested() as savepoint:
+        services.audit.append(session, "test", "x:1", "test", {})
+        savepoint.rollback()
+    with Session(services.engine) as session:
+        assert check_log(session, services.audit) == (len(KEYS), [])

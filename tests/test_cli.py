@@ -155,7 +155,12 @@ def test_demo_runs_and_summarises(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert "its bundle verified offline" in said
     assert "entries.jsonl: the root computed from all entries differs" in said
     bundle = tmp_path / "demo-data" / "audit-bundle"
-    verified = runner.invoke(app, ["audit", "verify", str(bundle)])
+    from governance.audit.keys import load_or_create_key
+    from governance.audit.notes import verifier_key
+
+    demo_key = load_or_create_key(None, tmp_path / "demo-data" / "audit-ed25519.pem")
+    pinned = verifier_key("govern.local/audit", demo_key.public_key())
+    verified = runner.invoke(app, ["audit", "verify", str(bundle), "--key", pinned])
     assert verified.exit_code == 0, verified.output
     # A second run starts afresh instead of failing on its own earlier works.
     again = runner.invoke(app, ["demo", "--dir", "demo-data"])

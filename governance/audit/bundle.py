@@ -21,11 +21,11 @@ from governance.audit import log
 from governance.audit.merkle import MemoryTree
 from governance.audit.models import AuditEntry, AuditNode
 from governance.audit.service import READERS, b64, public_key
+from governance.audit.verify import FORMAT
 from governance.auth.service import Principal, require_role
-from governance.errors import InvalidInput
+from governance.errors import InvalidInput, TreeSizeNotFound
 from governance.services import Services
 
-FORMAT = "govern-audit-bundle/1"
 README = (Path(__file__).parent / "bundle_readme.md").read_text()
 
 
@@ -48,7 +48,12 @@ def build_bundle(
         selection: dict[str, object] = {"subject": subject}
     else:
         start, end = start or 0, size if end is None else end
-        if not 0 <= start <= end <= size:
+        if end > size:
+            raise TreeSizeNotFound(
+                f"the log's newest checkpoint has size {size}; a range needs "
+                f"0 <= from <= to <= {size}"
+            )
+        if not 0 <= start <= end:
             raise InvalidInput(f"the range must satisfy 0 <= from <= to <= {size}")
         query = query.where(col(AuditEntry.idx) >= start, col(AuditEntry.idx) < end)
         selection = {"from": start, "to": end}
@@ -89,6 +94,7 @@ def build_bundle(
             "root_hash": b64(tree.root(size)),
             "selection": selection,
             "indexes": indexes,
+            "consistency_from": olds,
         },
         indent=1,
     ).encode()

@@ -3,6 +3,8 @@ the stored subtree hashes and every signed checkpoint. Finds rows that were alte
 deleted, inserted or reordered behind the append-only triggers' back."""
 
 import json
+from collections.abc import Sequence
+from datetime import UTC
 
 from sqlmodel import Session, col, select
 
@@ -14,8 +16,11 @@ from governance.audit.notes import NoteError, open_checkpoint
 MAX_PROBLEMS = 50
 
 
-def check_log(session: Session, audit: AuditLog) -> tuple[int, list[str]]:
-    """(entries checked, problems found); no problems means the log is intact."""
+def check_log(session: Session, audit: AuditLog, kept: Sequence[str] = ()) -> tuple[int, list[str]]:
+    """(entries checked, problems found); no problems means the log is intact.
+
+    `kept` are checkpoints saved outside the database (from exports, say): the only
+    way to notice entries cut off the end together with their checkpoints."""
     problems: list[str] = []
     leaves: list[bytes] = []
     for row in session.exec(select(AuditEntry).order_by(col(AuditEntry.idx))):
@@ -23,11 +28,18 @@ def check_log(session: Session, audit: AuditLog) -> tuple[int, list[str]]:
             problems.append(f"entry {len(leaves)} is missing (next row has index {row.idx})")
             break
         try:
-            stated = json.loads(row.entry).get("index")
-        except (ValueError, AttributeError):
-            stated = None
-        if stated != row.idx:
+            signed = json.loads(row.entry)
+        except ValueError:
+            signed = None
+        if not isinstance(signed, dict) or signed.get("index") != row.idx:
+            stated = signed.get("index") if isinstance(signed, dict) else None
             problems.append(f"entry {row.idx}: its bytes say index {stated} (moved or altered)")
+        elif _columns(row) != {k: signed.get(k) for k in ("kind", "subject", "actor", "at")}:
+            # Queries and exports select by these columns: they must say what was signed.
+            problems.append(
+                f"entry {row.idx}: its kind, subject, actor or time columns "
+                "differ from its signed bytes"
+            )
         leaves.append(leaf_hash(row.entry))
     tree = MemoryTree(leaves)
     expected = tree.perfect_nodes()
@@ -55,9 +67,30 @@ def check_log(session: Session, audit: AuditLog) -> tuple[int, list[str]]:
                 f"{where}: the entries no longer hash to the signed root "
                 "(rows altered, inserted or reordered)"
             )
+    for number, note in enumerate(kept, start=1):
+        where = f"kept checkpoint {number}"
+        try:
+            signed = open_checkpoint(note, audit.verifier_key)
+        except NoteError as exc:
+            problems.append(f"{where}: {exc}")
+            continue
+        if signed.size > tree.size:
+            problems.append(
+                f"{where}: it signs {signed.size} entries, the log has "
+                f"{tree.size} (entries were cut off)"
+            )
+        elif tree.root(signed.size) != signed.root:
+            problems.append(
+                f"{where}: the log's first {signed.size} entries no longer hash to its root"
+            )
     if checkpoints and checkpoints[-1].size < tree.size:
         problems.append(
             f"entries {checkpoints[-1].size}..{tree.size - 1} are not covered "
             "by any signed checkpoint (inserted outside the service)"
         )
     return tree.size, problems[:MAX_PROBLEMS]
+
+
+def _columns(row: AuditEntry) -> dict[str, str]:
+    at = row.created_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return {"kind": row.kind, "subject": row.subject, "actor": row.actor, "at": at}

@@ -1,6 +1,7 @@
 """The log's Ed25519 signing key: generated on first run (0600) or loaded from a PEM."""
 
 import os
+import tempfile
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -20,7 +21,10 @@ def load_or_create_key(configured: Path | None, default: Path) -> Ed25519Private
         if configured is not None:
             raise InvalidInput(f"the audit signing key {path} does not exist")
         return _create(path)
-    key = load_pem_private_key(path.read_bytes(), password=None)
+    try:
+        key = load_pem_private_key(path.read_bytes(), password=None)
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput(f"the audit signing key {path} cannot be read: {exc}") from None
     if not isinstance(key, Ed25519PrivateKey):
         raise InvalidInput(f"the audit signing key {path} is not an Ed25519 key")
     return key
@@ -30,11 +34,16 @@ def _create(path: Path) -> Ed25519PrivateKey:
     key = Ed25519PrivateKey.generate()
     pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
     path.parent.mkdir(parents=True, exist_ok=True)
+    # Written whole under a private name, then linked into place: a process that loses
+    # the race to create the key reads the winner's complete file, never a partial one.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".audit-key-")
     try:
-        # O_EXCL: two processes starting at once must not each write their own key.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(pem)
+        os.link(tmp, path)
     except FileExistsError:
         return load_or_create_key(None, path)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(pem)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
     return key

@@ -76,12 +76,16 @@ class AuditLog:
             right = merkle.node_hash(left[(level - 1, 2 * position)], right)
             session.add(AuditNode(level=level, idx=position, hash=right))
         session.flush()
-        # The lock is held until commit, so the size then is this entry's index + 1.
-        session.info[_PENDING] = (self, index + 1)
+        session.info[_PENDING] = self
         return entry
 
-    def write_checkpoint(self, session: Session, known_size: int | None = None) -> AuditCheckpoint:
-        n = size(session) if known_size is None else known_size
+    def write_checkpoint(self, session: Session) -> AuditCheckpoint | None:
+        """Sign the log as it stands, unless a checkpoint of that size exists already
+        (an append undone by a rolled-back savepoint leaves the size where it was)."""
+        n = size(session)
+        latest = latest_checkpoint(session)
+        if latest is not None and latest.size >= n:
+            return None
         root = root_at(session, n)
         note = sign_checkpoint(self.origin, n, root, self.key_name, self.key)
         checkpoint = AuditCheckpoint(size=n, root_hash=root, note=note)
@@ -156,10 +160,9 @@ def latest_checkpoint(session: Session) -> AuditCheckpoint | None:
 
 @event.listens_for(OrmSession, "before_commit")
 def _checkpoint_before_commit(session: OrmSession) -> None:
-    pending = session.info.pop(_PENDING, None)
-    if pending is not None:
-        log, known_size = pending
-        log.write_checkpoint(session, known_size)
+    log = session.info.pop(_PENDING, None)
+    if log is not None:
+        log.write_checkpoint(session)
 
 
 @event.listens_for(OrmSession, "after_soft_rollback")

@@ -122,8 +122,11 @@ def consistency(
     session: Session, principal: Principal, old: int, new: int | None
 ) -> ConsistencyProof:
     require_role(principal, *READERS)
+    newest = signed_size(session)
+    if old > newest:
+        raise TreeSizeNotFound(f"the log's newest checkpoint has size {newest}, not {old}")
     size = _tree_size(session, new)
-    if old < 0 or old > size:
+    if not 0 <= old <= size:
         raise InvalidInput(f"a consistency proof needs 0 <= from <= to (to is {size})")
     return ConsistencyProof(
         from_size=old,

@@ -209,7 +209,8 @@ def run(directory: Path, console: Console) -> int:
     )
     console.print(
         f"Data: {directory.resolve()} (SQLite database govern.db, files in blobs/, "
-        "audit bundle in audit-bundle/: check it with `govern audit verify`)."
+        "audit bundle in audit-bundle/: check it with `govern audit verify DIR --key KEY`, "
+        "KEY from GET /v1/audit/key)."
     )
     console.print("Serve it: GOVERN_DATA_DIR=" + str(directory) + " govern serve")
     ok = (

@@ -150,29 +150,53 @@ def audit_export(
 def audit_verify(
     bundle: Annotated[Path, typer.Argument(help="A bundle folder or .zip.")],
     key: Annotated[
-        str | None, typer.Option(help="The verifier key you expect (default: the bundle's).")
+        str | None,
+        typer.Option(help="The log's verifier key, obtained independently (GET /v1/audit/key)."),
     ] = None,
+    trust_bundled_key: Annotated[
+        bool,
+        typer.Option(help="Accept the key shipped in the bundle: proves integrity, not origin."),
+    ] = False,
 ) -> None:
     """Check a bundle offline, with no database and no service."""
-    from governance.audit.verify import BundleError, read_bundle, verify_bundle
+    from governance.audit.verify import BundleError, bundled_key, read_bundle, verify_bundle
 
+    if key is None and not trust_bundled_key:
+        errors.print(
+            "pin the log's key with --key (its verifier key from GET /v1/audit/key); "
+            "a forger can ship a key of their own in the bundle. "
+            "--trust-bundled-key accepts the bundle's key anyway."
+        )
+        raise typer.Exit(2)
     try:
-        passed = verify_bundle(read_bundle(bundle), key)
+        files = read_bundle(bundle)
+        passed = verify_bundle(files, key or bundled_key(files))
     except BundleError as exc:
         errors.print(f"[red]FAILED[/red]: {exc}")
         raise typer.Exit(1) from None
     for line in passed:
         console.print(f"[green]ok[/green] {line}")
+    if key is None:
+        console.print("[yellow]the key was taken from the bundle, not pinned[/yellow]")
     console.print("[green]the bundle verifies[/green]")
 
 
 @audit_app.command("check")
-def audit_check() -> None:
+def audit_check(
+    checkpoint: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="A checkpoint kept outside the database (e.g. from an export); "
+            "catches entries cut off the end. Repeatable."
+        ),
+    ] = None,
+) -> None:
     """Recompute the whole tree from the database and compare it with every checkpoint."""
     from governance.audit.check import check_log
 
+    kept = [path.read_text() for path in checkpoint or []]
     with cli_session() as (session, services):
-        size, problems = check_log(session, services.audit)
+        size, problems = check_log(session, services.audit, kept)
     if problems:
         for problem in problems:
             errors.print(f"[red]problem[/red]: {problem}")

@@ -32,6 +32,11 @@ def _append_only() -> None:
                 f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
                 "FOR EACH ROW EXECUTE FUNCTION audit_append_only()"
             )
+            # TRUNCATE fires no row triggers; it needs a statement trigger of its own.
+            op.execute(
+                f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+                "FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only()"
+            )
         return
     for table in AUDIT_TABLES:
         for verb in ("UPDATE", "DELETE"):
