@@ -19,11 +19,6 @@ class BlobStore:
     def path(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256
 
-    def put(self, data: bytes) -> str:
-        staged = self.stage(data)
-        staged.promote()
-        return staged.sha256
-
     def stage(self, data: bytes) -> "StagedBlob":
         """Write `data` beside its final place; `promote` after commit, `discard` otherwise.
 

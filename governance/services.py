@@ -19,6 +19,8 @@ class Services:
     blobs: BlobStore
     match_index: MatchIndex
     audit: AuditLog
+    # Read once here, not on every upload that carries a manifest.
+    c2pa_trust_anchors: str | None
 
 
 def build_services(settings: Settings) -> Services:
@@ -31,4 +33,7 @@ def build_services(settings: Settings) -> Services:
         blobs=BlobStore(settings.blob_dir),
         match_index=MatchIndex(),
         audit=AuditLog(origin=settings.audit_origin, key=key),
+        c2pa_trust_anchors=(
+            settings.c2pa_trust_anchors.read_text() if settings.c2pa_trust_anchors else None
+        ),
     )

@@ -20,7 +20,8 @@ from sqlmodel import Session, col, select
 from governance.audit import log
 from governance.audit.merkle import MemoryTree
 from governance.audit.models import AuditEntry, AuditNode
-from governance.audit.service import READERS, b64, public_key
+from governance.audit.notes import b64
+from governance.audit.service import READERS, public_key
 from governance.audit.verify import FORMAT
 from governance.auth.service import Principal, require_role
 from governance.errors import InvalidInput, TreeSizeNotFound
@@ -37,9 +38,7 @@ def build_bundle(
     subject: str | None = None,
     since: Sequence[int] = (),
 ) -> dict[str, bytes]:
-    latest = log.latest_checkpoint(session)
-    note = latest.note if latest else services.audit.empty_checkpoint()
-    size = latest.size if latest else 0
+    note, size = log.newest_note(session, services.audit)
     query = select(AuditEntry).where(col(AuditEntry.idx) < size)
     if subject is not None:
         if start is not None or end is not None:

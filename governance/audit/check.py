@@ -4,11 +4,10 @@ deleted, inserted or reordered behind the append-only triggers' back."""
 
 import json
 from collections.abc import Sequence
-from datetime import UTC
 
 from sqlmodel import Session, col, select
 
-from governance.audit.log import AuditLog
+from governance.audit.log import AuditLog, entry_time
 from governance.audit.merkle import MemoryTree, leaf_hash
 from governance.audit.models import AuditCheckpoint, AuditEntry, AuditNode
 from governance.audit.notes import NoteError, open_checkpoint
@@ -52,37 +51,19 @@ def check_log(session: Session, audit: AuditLog, kept: Sequence[str] = ()) -> tu
         problems.append(f"stored subtree hash {node} covers entries that do not exist")
     checkpoints = list(session.exec(select(AuditCheckpoint).order_by(col(AuditCheckpoint.size))))
     for checkpoint in checkpoints:
-        where = f"checkpoint at size {checkpoint.size}"
-        try:
-            signed = open_checkpoint(checkpoint.note, audit.verifier_key)
-        except NoteError as exc:
-            problems.append(f"{where}: {exc}")
-            continue
-        if signed.size != checkpoint.size or signed.root != checkpoint.root_hash:
-            problems.append(f"{where}: the stored row disagrees with its signed note")
-        elif checkpoint.size > tree.size:
-            problems.append(f"{where}: the log has only {tree.size} entries (rows deleted)")
-        elif tree.root(checkpoint.size) != signed.root:
-            problems.append(
-                f"{where}: the entries no longer hash to the signed root "
-                "(rows altered, inserted or reordered)"
-            )
+        problem = _against_tree(
+            f"checkpoint at size {checkpoint.size}",
+            checkpoint.note,
+            audit,
+            tree,
+            stored_as=(checkpoint.size, checkpoint.root_hash),
+        )
+        if problem:
+            problems.append(problem)
     for number, note in enumerate(kept, start=1):
-        where = f"kept checkpoint {number}"
-        try:
-            signed = open_checkpoint(note, audit.verifier_key)
-        except NoteError as exc:
-            problems.append(f"{where}: {exc}")
-            continue
-        if signed.size > tree.size:
-            problems.append(
-                f"{where}: it signs {signed.size} entries, the log has "
-                f"{tree.size} (entries were cut off)"
-            )
-        elif tree.root(signed.size) != signed.root:
-            problems.append(
-                f"{where}: the log's first {signed.size} entries no longer hash to its root"
-            )
+        problem = _against_tree(f"kept checkpoint {number}", note, audit, tree)
+        if problem:
+            problems.append(problem)
     if checkpoints and checkpoints[-1].size < tree.size:
         problems.append(
             f"entries {checkpoints[-1].size}..{tree.size - 1} are not covered "
@@ -91,6 +72,38 @@ def check_log(session: Session, audit: AuditLog, kept: Sequence[str] = ()) -> tu
     return tree.size, problems[:MAX_PROBLEMS]
 
 
+def _against_tree(
+    where: str,
+    note: str,
+    audit: AuditLog,
+    tree: MemoryTree,
+    stored_as: tuple[int, bytes] | None = None,
+) -> str | None:
+    """What is wrong between a signed checkpoint and the entries, if anything.
+    `stored_as` is the (size, root) its database row claims, when it has one."""
+    try:
+        signed = open_checkpoint(note, audit.verifier_key)
+    except NoteError as exc:
+        return f"{where}: {exc}"
+    if stored_as is not None and stored_as != (signed.size, signed.root):
+        return f"{where}: the stored row disagrees with its signed note"
+    if signed.size > tree.size:
+        return (
+            f"{where}: it signs {signed.size} entries, the log has {tree.size} "
+            "(rows deleted or entries cut off)"
+        )
+    if tree.root(signed.size) != signed.root:
+        return (
+            f"{where}: the entries no longer hash to the signed root "
+            "(rows altered, inserted or reordered)"
+        )
+    return None
+
+
 def _columns(row: AuditEntry) -> dict[str, str]:
-    at = row.created_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    return {"kind": row.kind, "subject": row.subject, "actor": row.actor, "at": at}
+    return {
+        "kind": row.kind,
+        "subject": row.subject,
+        "actor": row.actor,
+        "at": entry_time(row.created_at),
+    }

@@ -8,7 +8,7 @@ at all. Every transaction that appended signs one checkpoint just before commit.
 """
 
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, cast
 
@@ -53,7 +53,7 @@ class AuditLog:
             "kind": kind,
             "subject": subject,
             "actor": actor,
-            "at": at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+            "at": entry_time(at),
             "data": data,
         }
         entry = AuditEntry(
@@ -95,6 +95,17 @@ class AuditLog:
 
     def empty_checkpoint(self) -> str:
         return sign_checkpoint(self.origin, 0, merkle.EMPTY_ROOT, self.key_name, self.key)
+
+
+def entry_time(at: datetime) -> str:
+    """How an entry states its time; `audit check` compares the column with it."""
+    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def newest_note(session: Session, audit: AuditLog) -> tuple[str, int]:
+    """The newest signed checkpoint and its size; a freshly signed empty one if none."""
+    latest = latest_checkpoint(session)
+    return (latest.note, latest.size) if latest else (audit.empty_checkpoint(), 0)
 
 
 def _serialise(session: Session) -> None:

@@ -31,12 +31,16 @@ class Checkpoint:
     root: bytes
 
 
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
 def strict_b64decode(text: str) -> bytes:
     """Base64 that must be in canonical form: the last character of a padded encoding
     carries bits decoders ignore, and a note that verifies after a byte changed is not
     tamper-evident."""
     raw = base64.b64decode(text, validate=True)
-    if base64.b64encode(raw).decode() != text:
+    if b64(raw) != text:
         raise ValueError("non-canonical base64")
     return raw
 
@@ -52,8 +56,7 @@ def raw_public(key: Ed25519PublicKey) -> bytes:
 def verifier_key(name: str, key: Ed25519PublicKey) -> str:
     """The signed-note verifier key string: <name>+<hex key id>+<base64(0x01 || key)>."""
     public = raw_public(key)
-    encoded = base64.b64encode(ED25519 + public).decode()
-    return f"{name}+{key_id(name, public).hex()}+{encoded}"
+    return f"{name}+{key_id(name, public).hex()}+{b64(ED25519 + public)}"
 
 
 def parse_verifier_key(text: str) -> tuple[str, Ed25519PublicKey]:
@@ -71,13 +74,13 @@ def parse_verifier_key(text: str) -> tuple[str, Ed25519PublicKey]:
 
 
 def checkpoint_body(origin: str, size: int, root: bytes) -> str:
-    return f"{origin}\n{size}\n{base64.b64encode(root).decode()}\n"
+    return f"{origin}\n{size}\n{b64(root)}\n"
 
 
 def sign_checkpoint(origin: str, size: int, root: bytes, name: str, key: Ed25519PrivateKey) -> str:
     body = checkpoint_body(origin, size, root)
     signature = key.sign(body.encode())
-    stamp = base64.b64encode(key_id(name, raw_public(key.public_key())) + signature).decode()
+    stamp = b64(key_id(name, raw_public(key.public_key())) + signature)
     return f"{body}\n{DASH} {name} {stamp}\n"
 
 

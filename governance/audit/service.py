@@ -1,13 +1,12 @@
 """Reading the log for auditors and regulators: checkpoints, entries, proofs."""
 
-import base64
-
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlmodel import Session, col, select
 
 from governance.audit import log
 from governance.audit.merkle import leaf_hash
 from governance.audit.models import AuditEntry
+from governance.audit.notes import b64
 from governance.audit.schemas import (
     ConsistencyProof,
     EntryOut,
@@ -24,10 +23,6 @@ READERS = (Role.AUDITOR, Role.REGULATOR, Role.ADMIN)
 MAX_PAGE = 1000
 
 
-def b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()
-
-
 def signed_size(session: Session) -> int:
     """The size of the newest signed checkpoint: what proofs are given against by default."""
     latest = log.latest_checkpoint(session)
@@ -36,8 +31,7 @@ def signed_size(session: Session) -> int:
 
 def checkpoint_note(session: Session, services: Services, principal: Principal) -> str:
     require_role(principal, *READERS)
-    latest = log.latest_checkpoint(session)
-    return latest.note if latest else services.audit.empty_checkpoint()
+    return log.newest_note(session, services.audit)[0]
 
 
 def public_key(services: Services) -> PublicKey:

@@ -23,7 +23,6 @@ from governance.errors import (
 )
 from governance.images import DecodedImage, decode_image
 from governance.services import Services
-from governance.settings import Settings
 from governance.works.schemas import (
     MatchOut,
     MatchResult,
@@ -85,7 +84,7 @@ def register_work(
     settings = services.settings
     assert principal.holder_id is not None, "rights holder keys always belong to a holder"
     decoded = decode_image(data, settings)
-    signal_sets, reads = embedded_terms(decoded, settings)
+    signal_sets, reads = embedded_terms(decoded, services.c2pa_trust_anchors)
     new = registry.NewWork(
         holder_id=principal.holder_id,
         title=metadata.title,
@@ -118,10 +117,9 @@ def register_work(
 
 
 def embedded_terms(
-    decoded: DecodedImage, settings: Settings
+    decoded: DecodedImage, trust: str | None
 ) -> tuple[list[dict[Use, Signal]], list[dict[str, Any]]]:
     """What the file itself says about its uses, and a record of how each source was read."""
-    trust = settings.c2pa_trust_anchors.read_text() if settings.c2pa_trust_anchors else None
     c2pa_read: dict[str, Any] = {"source": "c2pa"}
     signal_sets: list[dict[Use, Signal]] = []
     try:
