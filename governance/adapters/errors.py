@@ -1,5 +1,7 @@
 """Errors a model run can end in; the pipeline records them as a failed call."""
 
+import time
+
 
 class ModelRunError(Exception):
     """The model raised, or returned something that is not an image of the asked size."""
@@ -10,8 +12,9 @@ class ModelTimeout(ModelRunError):
 
 
 def check_deadline(deadline: float | None) -> None:
-    """Raise ModelTimeout once `time.monotonic()` has passed `deadline` (None: no limit)."""
-    import time
+    """Raise ModelTimeout once `time.monotonic()` has passed `deadline` (None: no limit).
 
+    Threads cannot be killed, so long-running built-in models call this between steps.
+    """
     if deadline is not None and time.monotonic() > deadline:
         raise ModelTimeout("the model ran past its time limit")
