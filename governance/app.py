@@ -7,10 +7,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from governance.api import audit, health, works
+from governance.api import audit, calls, health, models, works
 from governance.api.limits import BodySizeLimit
 from governance.errors import GovernError
-from governance.services import build_services
+from governance.services import build_services, register_builtin_models
 from governance.settings import Settings, get_settings
 
 log = logging.getLogger("governance")
@@ -29,6 +29,8 @@ _HTTP_CODES = {
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     services = build_services(settings)
+    if settings.register_builtin_models:
+        register_builtin_models(services)
     app = FastAPI(
         title="Provenance-aware content governance",
         version="0.1.0",
@@ -39,6 +41,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(works.router)
     app.include_router(audit.router)
+    app.include_router(models.router)
+    app.include_router(calls.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
     _install_error_handlers(app)
     return app

@@ -104,3 +104,48 @@ class DuplicateWork(Conflict):
     def __init__(self, existing_work_id: int) -> None:
         super().__init__(f"These pixels are already registered as work {existing_work_id}.")
         self.existing_work_id = existing_work_id
+
+
+class InvalidAdapter(InvalidInput):
+    code = "InvalidAdapter"
+
+
+class InvalidManifest(InvalidInput):
+    code = "InvalidManifest"
+
+
+class ModelLoadFailed(InvalidInput):
+    code = "ModelLoadFailed"
+
+
+class WeightsMismatch(InvalidInput):
+    code = "WeightsMismatch"
+
+
+class ModelNotFound(NotFound):
+    code = "ModelNotFound"
+
+
+class DuplicateModel(Conflict):
+    code = "DuplicateModel"
+
+
+class WrongModelKind(InvalidInput):
+    code = "WrongModelKind"
+
+
+class InvalidMask(InvalidInput):
+    code = "InvalidMask"
+
+
+class InputTooLarge(GovernError):
+    status = 413
+    code = "InputTooLarge"
+
+
+class CallNotFound(NotFound):
+    code = "CallNotFound"
+
+
+class NoOutput(NotFound):
+    code = "NoOutput"

@@ -1,10 +1,24 @@
 """Every table of the service, imported in one place for alembic."""
 
+from governance.aimodels.models import (
+    AiModel,
+    ClearanceLink,
+    ModelClearance,
+    TrainingDataset,
+    TrainingItem,
+)
 from governance.audit.models import AuditCheckpoint, AuditEntry, AuditNode
 from governance.auth.models import ApiKey
-from rights.models import RightsHolder, Work, WorkFingerprint, WorkTermsVersion
+from governance.calls.models import ModelCall
+from rights.models import RightsHolder, Work, WorkFingerprint, WorkName, WorkTermsVersion
 
 __all__ = [
+    "AiModel",
+    "ClearanceLink",
+    "ModelCall",
+    "ModelClearance",
+    "TrainingDataset",
+    "TrainingItem",
     "ApiKey",
     "AuditCheckpoint",
     "AuditEntry",
@@ -12,5 +26,6 @@ __all__ = [
     "RightsHolder",
     "Work",
     "WorkFingerprint",
+    "WorkName",
     "WorkTermsVersion",
 ]

@@ -4,6 +4,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from governance.adapters.loader import ModelLoader
+from governance.aimodels.item_index import ItemIndex
 from governance.audit.keys import load_or_create_key
 from governance.audit.log import AuditLog
 from governance.blobs import BlobStore
@@ -18,6 +20,8 @@ class Services:
     engine: Engine
     blobs: BlobStore
     match_index: MatchIndex
+    item_index: ItemIndex
+    models: ModelLoader
     audit: AuditLog
     # Read once here, not on every upload that carries a manifest.
     c2pa_trust_anchors: str | None
@@ -32,8 +36,19 @@ def build_services(settings: Settings) -> Services:
         engine=make_engine(settings.resolved_database_url),
         blobs=BlobStore(settings.blob_dir),
         match_index=MatchIndex(),
+        item_index=ItemIndex(),
+        models=ModelLoader(),
         audit=AuditLog(origin=settings.audit_origin, key=key),
         c2pa_trust_anchors=(
             settings.c2pa_trust_anchors.read_text() if settings.c2pa_trust_anchors else None
         ),
     )
+
+
+def register_builtin_models(services: Services) -> None:
+    """Register the built-in models if this database has not seen them yet."""
+    from governance.aimodels.service import ensure_builtin_models
+    from governance.db import unit_of_work
+
+    with unit_of_work(services.engine) as session:
+        ensure_builtin_models(session, services)

@@ -32,6 +32,19 @@ class Settings(BaseSettings):
     # Ed25519 PEM; without one a key is generated into the data dir on first run.
     audit_signing_key: FilePath | None = None
 
+    # Register builtin-restoration and builtin-generation on first start.
+    register_builtin_models: bool = True
+    # A model call that runs longer is recorded as failed (the model is told to stop).
+    model_timeout_seconds: float = Field(default=60.0, gt=0)
+    # Restoration inputs larger than this are refused before any model sees them
+    # (the memory limit: a model's activations grow with the pixels it is given).
+    max_model_pixels: int = Field(default=2048 * 2048, gt=0)
+    generation_min_side: int = Field(default=64, gt=0)
+    generation_max_side: int = Field(default=1024, gt=0)
+    max_prompt_chars: int = Field(default=500, gt=0)
+    # Restorations wait for a conservator's review before release.
+    restorations_need_review: bool = True
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:

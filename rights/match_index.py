@@ -152,6 +152,22 @@ class MatchIndex:
                     best[match.work_id] = match
         return sorted(best.values(), key=lambda m: (m.distance, m.work_id))[:limit]
 
+    def near_many(self, phashes: np.ndarray, phash_max: int) -> list[tuple[int, int, int]]:
+        """(query position, work id, pHash distance) for every indexed row, in either
+        orientation, within `phash_max` of any of many pHashes: one batched scan."""
+        with self._lock:
+            if not len(self._work_ids) or not len(phashes):
+                return []
+            limits, distances, labels = self._phash.range_search(
+                _as_codes(phashes.astype(np.int64)), phash_max + 1
+            )
+            queries = np.repeat(np.arange(len(phashes)), np.diff(limits))
+            works = self._work_ids[labels]
+        return [
+            (int(q), int(w), int(d))
+            for q, w, d in zip(queries.tolist(), works.tolist(), distances.tolist(), strict=True)
+        ]
+
 
 def _as_codes(values: np.ndarray) -> np.ndarray:
     # faiss wants bytes; big-endian keeps the bit order of the hash's hex form.

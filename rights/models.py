@@ -89,3 +89,15 @@ class WorkFingerprint(SQLModel, table=True):
     kind: str = Field(max_length=20)
     orientation: str = Field(max_length=20)
     value: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class WorkName(SQLModel, table=True):
+    """A work's title and creator, normalised (rights.names), so that a prompt naming
+    either is found by an index lookup, whatever the number of works."""
+
+    __tablename__ = "work_names"
+
+    id: int | None = Field(default=None, primary_key=True)
+    work_id: int = Field(foreign_key="works.id", index=True)
+    kind: str = Field(max_length=10)
+    key: str = Field(max_length=500, index=True)

@@ -11,7 +11,15 @@ from sqlmodel import Session, col, func, select
 from rights.errors import DuplicateWorkError
 from rights.fingerprints import Fingerprints
 from rights.licenses import normalise_license
-from rights.models import RightsHolder, Work, WorkFingerprint, WorkTermsVersion, utcnow
+from rights.models import (
+    RightsHolder,
+    Work,
+    WorkFingerprint,
+    WorkName,
+    WorkTermsVersion,
+    utcnow,
+)
+from rights.names import name_key, prompt_keys
 from rights.terms import Signal, Use, combine, parse_declared_terms
 
 
@@ -83,6 +91,10 @@ def register_work(session: Session, new: NewWork) -> tuple[Work, WorkTermsVersio
                 work_id=work.id, kind=h.kind.value, orientation=h.orientation.value, value=h.value
             )
         )
+    for kind, text in (("title", new.title), ("creator", new.creator)):
+        key = name_key(text)
+        if key is not None:
+            session.add(WorkName(work_id=work.id, kind=kind, key=key))
     version = WorkTermsVersion(
         work_id=work.id,
         version=1,
@@ -172,3 +184,17 @@ def list_works(
         count = count.where(Work.holder_id == holder_id)
     works = list(session.exec(query.order_by(col(Work.id)).offset(offset).limit(limit)))
     return works, session.exec(count).one()
+
+
+def works_named_in(session: Session, prompt: str) -> list[tuple[Work, str]]:
+    """Works whose title or creator the prompt names, with which of the two it named."""
+    keys = prompt_keys(prompt)
+    if not keys:
+        return []
+    query = (
+        select(Work, WorkName.kind)
+        .join(WorkName, col(WorkName.work_id) == col(Work.id))
+        .where(col(WorkName.key).in_(keys))
+        .order_by(col(Work.id))
+    )
+    return [(work, kind) for work, kind in session.exec(query)]

@@ -53,6 +53,8 @@ def make_service(database_url: str, data_dir: Path, **settings: object) -> Servi
         database_url=database_url,
         max_upload_bytes=settings.pop("max_upload_bytes", 2 * MB),  # type: ignore[arg-type]
         max_image_pixels=settings.pop("max_image_pixels", 4_000_000),  # type: ignore[arg-type]
+        # Most tests need no model; those that do ask for the built-ins.
+        register_builtin_models=settings.pop("register_builtin_models", False),  # type: ignore[arg-type]
         **settings,
     )  # type: ignore[arg-type]
     app = create_app(config)

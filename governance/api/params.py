@@ -14,10 +14,10 @@ MAX_INDEX = 2**62
 WorkId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
-def read_upload(files: list[UploadFile], settings: Settings) -> bytes:
+def read_upload(files: list[UploadFile], settings: Settings, field: str = "file") -> bytes:
     """The one uploaded file, read without ever holding more than the limit in memory."""
     if len(files) != 1:
-        raise InvalidInput(f"send exactly one file in 'file', not {len(files)}")
+        raise InvalidInput(f"send exactly one file in '{field}', not {len(files)}")
     data = files[0].file.read(settings.max_upload_bytes + 1)
     if len(data) > settings.max_upload_bytes:
         raise FileTooLarge(

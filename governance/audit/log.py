@@ -42,6 +42,11 @@ class AuditLog:
     def verifier_key(self) -> str:
         return verifier_key(self.key_name, self.key.public_key())
 
+    def lock(self, session: Session) -> None:
+        """Take the append lock now, for work that must not interleave with other appends
+        (matching a new model against new works); it is held until the transaction ends."""
+        _serialise(session)
+
     def append(
         self, session: Session, kind: str, subject: str, actor: str, data: dict[str, Any]
     ) -> AuditEntry:

@@ -6,9 +6,12 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from PIL import Image
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
+from governance.aimodels import clearance
+from governance.aimodels.links import link_new_work, models_linked_to
 from governance.auth.models import Role
 from governance.auth.service import Principal, require_role
 from governance.db import after_commit
@@ -111,6 +114,9 @@ def register_work(
         principal.actor,
         {"work": out.model_dump(mode="json"), "embedded_terms_read": version.embedded["reads"]},
     )
+    # Models trained on this work are judged again now that its terms are known.
+    touched = link_new_work(session, services, work, new.fingerprints)
+    clearance.recompute_for(session, services, touched, f"work.registered:{out.id}", principal.actor)
     staged = services.blobs.stage(data)
     after_commit(session, staged.promote, on_rollback=staged.discard)
     return out
@@ -191,6 +197,8 @@ def change_terms(
         principal.actor,
         {"version": _version_out(version).model_dump(mode="json")},
     )
+    touched = models_linked_to(session, work_id)
+    clearance.recompute_for(session, services, touched, f"terms.changed:{work_id}", principal.actor)
     return _work_out(session, work, version)
 
 
@@ -203,9 +211,16 @@ def terms_history(session: Session, principal: Principal, work_id: int) -> Terms
 def match_file(session: Session, services: Services, data: bytes, limit: int) -> MatchResult:
     if not 1 <= limit <= 100:
         raise InvalidInput("limit must be between 1 and 100")
+    decoded = decode_image(data, services.settings)
+    return MatchResult(matches=match_image(session, services, decoded.image, limit))
+
+
+def match_image(
+    session: Session, services: Services, image: Image.Image, limit: int = 10
+) -> list[MatchOut]:
+    """Registered works that `image` matches, best first: exact pixels, then perceptual."""
     settings, index = services.settings, services.match_index
-    decoded = decode_image(data, settings)
-    prints = fingerprint(decoded.image)
+    prints = fingerprint(image)
     exact = registry.work_by_pixels(session, prints.pixel_sha256)
     index.refresh(session)
     found = index.search(prints, settings.match_phash_max, settings.match_dhash_max, limit)
@@ -234,7 +249,7 @@ def match_file(session: Session, services: Services, data: bytes, limit: int) ->
             ),
         )
     matches.sort(key=lambda m: (m.distance, not m.exact, m.work_id))
-    return MatchResult(matches=matches[:limit])
+    return matches[:limit]
 
 
 def _readable_work(session: Session, principal: Principal, work_id: int) -> Work:

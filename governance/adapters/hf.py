@@ -1,0 +1,184 @@
+"""Restoration models from a local transformers directory (image-to-image, e.g. Swin2SR).
+
+Nothing is ever fetched: every load is `local_files_only=True`, and `trust_remote_code`
+stays off so a model directory cannot run Python of its own.
+"""
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from transformers import (
+    AutoConfig,
+    AutoImageProcessor,
+    AutoModelForImageToImage,
+    PretrainedConfig,
+    PreTrainedModel,
+)
+from transformers.models.auto.modeling_auto import (
+    MODEL_FOR_IMAGE_TO_IMAGE_MAPPING,
+    MODEL_FOR_IMAGE_TO_IMAGE_MAPPING_NAMES,
+)
+
+from governance.adapters.base import LoadedModel, ModelKind
+from governance.adapters.errors import ModelRunError, check_deadline
+from governance.adapters.hashing import tree_sha256
+
+_PREPROCESSOR_FILE = "preprocessor_config.json"
+
+
+def load_transformers_restorer(directory: Path) -> LoadedModel:
+    """Load the image-to-image model in `directory` as a Restorer.
+
+    Raises ModelRunError when the directory is missing, holds no usable config, names a
+    model that is not image-to-image, or its weights do not load cleanly.
+    """
+    if not directory.is_dir():
+        raise ModelRunError(f"the model directory {directory} does not exist")
+    if not (directory / "config.json").is_file():
+        raise ModelRunError(f"the model directory {directory} has no config.json")
+    # Hash first: the digest must describe the files we are about to load.
+    try:
+        digest = tree_sha256(directory)
+    except OSError as exc:
+        raise ModelRunError(f"the files in {directory} cannot be read: {exc}") from exc
+    config = _load_config(directory)
+    model = _load_model(directory, config)
+    processor = _load_processor(directory)
+    return LoadedModel(
+        kind=ModelKind.RESTORATION,
+        weights_sha256=digest,
+        runner=TransformersRestorer(model, processor),
+    )
+
+
+def _load_config(directory: Path) -> PretrainedConfig:
+    try:
+        config: PretrainedConfig = AutoConfig.from_pretrained(
+            directory, local_files_only=True, trust_remote_code=False
+        )
+    except Exception as exc:
+        raise ModelRunError(
+            f"the config.json in {directory} cannot be read: {type(exc).__name__}: {exc}"
+        ) from exc
+    if type(config) not in MODEL_FOR_IMAGE_TO_IMAGE_MAPPING:
+        supported = ", ".join(sorted(MODEL_FOR_IMAGE_TO_IMAGE_MAPPING_NAMES))
+        raise ModelRunError(
+            f"the model in {directory} is a {config.model_type!r} model, not an "
+            f"image-to-image architecture (supported: {supported})"
+        )
+    return config
+
+
+def _load_model(directory: Path, config: PretrainedConfig) -> PreTrainedModel:
+    try:
+        model, info = AutoModelForImageToImage.from_pretrained(
+            directory,
+            config=config,
+            local_files_only=True,
+            trust_remote_code=False,
+            output_loading_info=True,
+        )
+    except Exception as exc:
+        raise ModelRunError(
+            f"the weights in {directory} failed to load: {type(exc).__name__}: {exc}"
+        ) from exc
+    # transformers only warns about these and fills the gaps with random values; a
+    # restoration that is partly noise must never reach a collection record.
+    missing = sorted(info.get("missing_keys", ()))
+    mismatched = sorted(str(key) for key in info.get("mismatched_keys", ()))
+    if missing or mismatched:
+        raise ModelRunError(
+            f"the weights in {directory} do not match its config "
+            f"(missing: {missing[:5]}, wrong shape: {mismatched[:5]})"
+        )
+    # Half-precision checkpoints are slow or unsupported on CPU, and float32 keeps
+    # repeated runs bit-identical.
+    model.to(torch.float32)
+    model.eval()
+    loaded: PreTrainedModel = model
+    return loaded
+
+
+def _load_processor(directory: Path) -> Any | None:
+    if not (directory / _PREPROCESSOR_FILE).is_file():
+        return None
+    try:
+        # transformers leaves this one unannotated.
+        return AutoImageProcessor.from_pretrained(  # type: ignore[no-untyped-call]
+            directory, local_files_only=True, trust_remote_code=False
+        )
+    except Exception as exc:
+        raise ModelRunError(
+            f"the {_PREPROCESSOR_FILE} in {directory} cannot be read: {type(exc).__name__}: {exc}"
+        ) from exc
+
+
+class TransformersRestorer:
+    """Runs an image-to-image model over the damaged pixels; the rest is left untouched."""
+
+    def __init__(self, model: PreTrainedModel, processor: Any | None = None) -> None:
+        self._model = model
+        self._processor = processor
+        config = model.config
+        self._upscale = max(1, int(getattr(config, "upscale", 1) or 1))
+        self._window = max(1, int(getattr(config, "window_size", 1) or 1))
+
+    def restore(
+        self, image: np.ndarray, mask: np.ndarray, deadline: float | None = None
+    ) -> np.ndarray:
+        _check_inputs(image, mask)
+        height, width = mask.shape
+        # Damaged pixels carry no information the model should copy back out.
+        filled = np.where(mask[..., None], np.uint8(0), image)
+        try:
+            pixels = self._to_tensor(filled)
+            check_deadline(deadline)
+            with torch.inference_mode():
+                output = self._model(pixel_values=pixels)
+            check_deadline(deadline)
+            restored = self._to_image(output, height, width)
+        except ModelRunError:
+            raise
+        except Exception as exc:
+            raise ModelRunError(f"the model raised {type(exc).__name__}: {exc}") from exc
+        return np.where(mask[..., None], restored, image)
+
+    def _to_tensor(self, filled: np.ndarray) -> torch.Tensor:
+        if self._processor is not None:
+            batch = self._processor(images=filled, return_tensors="pt")
+            pixels = torch.as_tensor(batch["pixel_values"], dtype=torch.float32)
+        else:
+            pixels = torch.from_numpy(filled).permute(2, 0, 1)[None].to(torch.float32) / 255.0
+        # Swin2SR's own reflect padding breaks on sizes that are not a window multiple in
+        # transformers 5.x (it unembeds at the unpadded size) and on images smaller than
+        # the pad; edge replication to the multiple avoids both. Padding goes right and
+        # bottom only, so the top-left crop in _to_image recovers the picture.
+        pad_h = -pixels.shape[2] % self._window
+        pad_w = -pixels.shape[3] % self._window
+        if pad_h or pad_w:
+            pixels = torch.nn.functional.pad(pixels, (0, pad_w, 0, pad_h), mode="replicate")
+        return pixels
+
+    def _to_image(self, output: Any, height: int, width: int) -> np.ndarray:
+        result = getattr(output, "reconstruction", None)
+        if not isinstance(result, torch.Tensor) or result.ndim != 4 or result.shape[1] != 3:
+            raise ModelRunError("the model returned no 3-channel reconstruction")
+        # Anything beyond the scaled picture is padding, ours or the processor's.
+        result = result[:, :, : height * self._upscale, : width * self._upscale]
+        if result.shape[2:] != (height, width):
+            result = torch.nn.functional.interpolate(
+                result, size=(height, width), mode="bicubic", antialias=True, align_corners=False
+            )
+        result = result[0].clamp(0.0, 1.0).mul(255.0).round().to(torch.uint8)
+        array: np.ndarray = result.permute(1, 2, 0).contiguous().numpy()
+        return array
+
+
+def _check_inputs(image: np.ndarray, mask: np.ndarray) -> None:
+    # Caller mistakes, not model failures, hence ValueError rather than ModelRunError.
+    if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3 or not image.size:
+        raise ValueError("the image must be a non-empty uint8 height x width x 3 array")
+    if mask.dtype != np.bool_ or mask.shape != image.shape[:2]:
+        raise ValueError("the mask must be a bool array of the image's height x width")

@@ -1,0 +1,134 @@
+"""Naming, loading and caching models behind the adapter protocol.
+
+Adapters are named `builtin:<name>`, `transformers:<local dir>` or
+`python:<module>:<function>`. A loaded model is kept per adapter and re-loaded (and
+re-hashed) when its files change on disk, so a call always knows the SHA-256 of the
+weights it actually runs, and the pipeline can refuse weights that are not the
+registered ones.
+"""
+
+import importlib.util
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from governance.adapters.base import LoadedModel, ModelKind
+from governance.adapters.errors import ModelRunError
+
+BUILTIN_KINDS = {"restoration": ModelKind.RESTORATION, "generation": ModelKind.GENERATION}
+SCHEMES = ("builtin", "transformers", "python")
+
+
+class InvalidAdapterError(ValueError):
+    """An adapter name that cannot name a model of this kind."""
+
+
+@dataclass(frozen=True)
+class AdapterSpec:
+    scheme: str
+    target: str
+
+    def __str__(self) -> str:
+        return f"{self.scheme}:{self.target}"
+
+
+def parse_adapter(spec: str, kind: ModelKind) -> AdapterSpec:
+    scheme, sep, target = spec.partition(":")
+    if not sep or scheme not in SCHEMES or not target.strip():
+        raise InvalidAdapterError(
+            f"unknown adapter '{spec}'; use builtin:<name>, transformers:<local dir> "
+            "or python:<module>:<function>"
+        )
+    if scheme == "builtin":
+        if target not in BUILTIN_KINDS:
+            raise InvalidAdapterError(
+                f"there is no built-in model '{target}'; built-ins: " + ", ".join(BUILTIN_KINDS)
+            )
+        if BUILTIN_KINDS[target] is not kind:
+            raise InvalidAdapterError(f"builtin:{target} is a {BUILTIN_KINDS[target]} model")
+    elif scheme == "transformers":
+        if kind is not ModelKind.RESTORATION:
+            raise InvalidAdapterError("transformers adapters run image-to-image restoration only")
+        if not Path(target).is_absolute():
+            raise InvalidAdapterError("a transformers adapter names an absolute local directory")
+    else:
+        module, colon, function = target.partition(":")
+        if not colon or not module or not function.isidentifier():
+            raise InvalidAdapterError("a python adapter is python:<module>:<function>")
+    if kind is ModelKind.DETECTOR:
+        raise InvalidAdapterError("detector models are not run by this version of the service")
+    return AdapterSpec(scheme, target)
+
+
+def _stamp(spec: AdapterSpec) -> tuple[tuple[str, int, int], ...]:
+    """What changes when the weights on disk change: names, sizes, modification times."""
+    if spec.scheme == "builtin":
+        paths = [_builtin_weights(spec.target)]
+    elif spec.scheme == "transformers":
+        root = Path(spec.target)
+        paths = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else []
+    else:
+        found = importlib.util.find_spec(spec.target.partition(":")[0])
+        origin = found.origin if found is not None else None
+        paths = [Path(origin)] if origin and os.path.exists(origin) else []
+    out = []
+    for path in paths:
+        info = path.stat()
+        out.append((str(path), info.st_size, info.st_mtime_ns))
+    return tuple(out)
+
+
+def _builtin_weights(name: str) -> Path:
+    if name == "restoration":
+        from governance.builtin.inpainting import weights_path
+
+        return weights_path()
+    from governance.builtin.diffusion import weights_path as generation_weights
+
+    return generation_weights()
+
+
+def _load(spec: AdapterSpec, kind: ModelKind) -> LoadedModel:
+    from governance.adapters.hashing import file_sha256
+
+    if spec.scheme == "builtin":
+        if spec.target == "restoration":
+            from governance.builtin.inpainting import BuiltinInpainter
+
+            runner: object = BuiltinInpainter.load()
+        else:
+            from governance.builtin.diffusion import BuiltinGenerator
+
+            runner = BuiltinGenerator.load()
+        weights = file_sha256(_builtin_weights(spec.target))
+        return LoadedModel(kind=kind, weights_sha256=weights, runner=runner)  # type: ignore[arg-type]
+    if spec.scheme == "transformers":
+        from governance.adapters.hf import load_transformers_restorer
+
+        return load_transformers_restorer(Path(spec.target))
+    from governance.adapters.python_callable import load_python_callable
+
+    return load_python_callable(spec.target, kind)
+
+
+class ModelLoader:
+    """One loaded model per adapter per process, re-loaded when its files change."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._cache: dict[tuple[str, ModelKind], tuple[object, LoadedModel]] = {}
+
+    def load(self, spec: AdapterSpec, kind: ModelKind) -> LoadedModel:
+        key = (str(spec), kind)
+        with self._lock:
+            try:
+                stamp = _stamp(spec)
+            except OSError as exc:
+                raise ModelRunError(f"the model's files cannot be read: {exc}") from None
+            cached = self._cache.get(key)
+            if cached is not None and cached[0] == stamp:
+                return cached[1]
+            loaded = _load(spec, kind)
+            self._cache[key] = (stamp, loaded)
+            return loaded

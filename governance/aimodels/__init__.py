@@ -1,0 +1,1 @@
+"""The model registry: models, what they were trained on, and their clearance."""

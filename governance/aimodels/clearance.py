@@ -1,0 +1,168 @@
+"""Computing, storing and auditing a model's clearance.
+
+A clearance is recomputed when the model is registered, when a work is registered
+that matches one of its training items, and when a linked work's terms change. A new
+row and an audit entry are written only when the verdict or its evidence changed, so
+the history of rows is the history of what governed the model's calls.
+"""
+
+import hashlib
+from typing import Any, cast
+
+import rfc8785
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from governance.adapters.base import ModelKind
+from governance.aimodels.models import (
+    AiModel,
+    ClearanceLink,
+    ModelClearance,
+    TrainingDataset,
+    TrainingItem,
+)
+from governance.services import Services
+from rights.clearance import DatasetInfo, ItemLink, Verdict, WorkTerms, clear_use, worst
+from rights.models import Work, WorkTermsVersion
+from rights.terms import Use
+
+# Which terms of the training data a model of each kind depends on. Restoration models
+# paint new pixels: generative models, so generative training terms bind them too.
+REQUIRED_USES: dict[ModelKind, tuple[Use, ...]] = {
+    ModelKind.GENERATION: (Use.DATA_MINING, Use.AI_TRAINING, Use.AI_GENERATIVE_TRAINING),
+    ModelKind.RESTORATION: (Use.DATA_MINING, Use.AI_TRAINING, Use.AI_GENERATIVE_TRAINING),
+    ModelKind.DETECTOR: (Use.DATA_MINING, Use.AI_TRAINING),
+}
+TRAINING_USES = (Use.DATA_MINING, Use.AI_TRAINING, Use.AI_GENERATIVE_TRAINING)
+
+
+def compute(session: Session, model: AiModel) -> tuple[Verdict, dict[str, Any]]:
+    """The overall verdict and, per training use, its verdict and evidence."""
+    datasets = [
+        DatasetInfo(
+            position=d.position,
+            name=d.name,
+            declared_license=d.declared_license,
+            concluded_license=d.concluded_license,
+            legal_basis=d.legal_basis,
+            item_count=d.item_count,
+        )
+        for d in session.exec(
+            select(TrainingDataset)
+            .where(TrainingDataset.model_id == model.id)
+            .order_by(col(TrainingDataset.position))
+        )
+    ]
+    query = (
+        sa_select(
+            col(TrainingItem.dataset_position),
+            col(TrainingItem.position),
+            col(TrainingItem.sha256),
+            col(TrainingItem.source),
+            col(ClearanceLink.work_id),
+            col(ClearanceLink.match),
+            col(ClearanceLink.distance),
+        )
+        .join(TrainingItem, col(TrainingItem.id) == col(ClearanceLink.item_id))
+        .where(col(ClearanceLink.model_id) == model.id)
+    )
+    links = [ItemLink(*row) for row in session.execute(query)]
+    works = work_terms(session, {link.work_id for link in links})
+    uses = {u.value: clear_use(u, datasets, links, works) for u in TRAINING_USES}
+    required = REQUIRED_USES[ModelKind(model.kind)]
+    verdict = worst(uses[u.value].verdict for u in required)
+    return verdict, {
+        "required": [u.value for u in required],
+        "uses": {name: clearance.to_json() for name, clearance in uses.items()},
+    }
+
+
+def work_terms(session: Session, work_ids: set[int]) -> dict[int, WorkTerms]:
+    """The terms in force now for each work, read in two statements whatever their number."""
+    if not work_ids:
+        return {}
+    works = {w.id: w for w in session.exec(select(Work).where(col(Work.id).in_(work_ids)))}
+    versions: dict[int, WorkTermsVersion] = {}
+    for version in session.exec(
+        select(WorkTermsVersion)
+        .where(col(WorkTermsVersion.work_id).in_(work_ids))
+        .order_by(col(WorkTermsVersion.version))
+    ):
+        versions[version.work_id] = version
+    return {
+        work_id: WorkTerms(
+            work_id=work_id,
+            title=work.title,
+            creator=work.creator,
+            license=work.license,
+            terms_version=versions[work_id].version,
+            terms=versions[work_id].effective,
+        )
+        for work_id, work in works.items()
+        if work_id is not None
+    }
+
+
+def latest(session: Session, model_id: int) -> ModelClearance | None:
+    query = (
+        select(ModelClearance)
+        .where(ModelClearance.model_id == model_id)
+        .order_by(col(ModelClearance.id).desc())
+        .limit(1)
+    )
+    return session.exec(query).first()
+
+
+def evidence_sha256(evidence: dict[str, Any]) -> str:
+    return hashlib.sha256(rfc8785.dumps(cast(Any, evidence))).hexdigest()
+
+
+def recompute(
+    session: Session, services: Services, model: AiModel, trigger: str, actor: str
+) -> ModelClearance:
+    """Recompute the clearance; store and audit it when it differs from the last one."""
+    assert model.id is not None
+    verdict, evidence = compute(session, model)
+    previous = latest(session, model.id)
+    if previous is not None and previous.verdict == verdict and previous.uses == evidence:
+        return previous
+    entry = services.audit.append(
+        session,
+        "model.clearance",
+        f"model:{model.id}",
+        actor,
+        {
+            "model_id": model.id,
+            "weights_sha256": model.weights_sha256,
+            "verdict": verdict.value,
+            "trigger": trigger,
+            "uses": {
+                name: {
+                    "verdict": use["verdict"],
+                    "reasons": use["reasons"][:20],
+                    "matched_items": use["matched_items"],
+                }
+                for name, use in evidence["uses"].items()
+            },
+            "evidence_sha256": evidence_sha256(evidence),
+        },
+    )
+    row = ModelClearance(
+        model_id=model.id,
+        verdict=verdict.value,
+        uses=evidence,
+        trigger=trigger,
+        audit_index=entry.idx,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def recompute_for(
+    session: Session, services: Services, model_ids: set[int] | list[int], trigger: str, actor: str
+) -> None:
+    for model_id in sorted(model_ids):
+        model = session.get(AiModel, model_id)
+        assert model is not None
+        recompute(session, services, model, trigger, actor)

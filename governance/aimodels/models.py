@@ -1,0 +1,85 @@
+"""Tables of the model registry. Models, datasets and items are only ever added; each
+clearance is a new row, so the verdict that governed any past call can be read back."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from rights.models import UTCDateTime, utcnow
+
+
+class AiModel(SQLModel, table=True):
+    __tablename__ = "ai_models"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, unique=True)
+    kind: str = Field(max_length=20)
+    adapter: str = Field(max_length=1000)
+    version: str = Field(max_length=100)
+    # Computed by the service from the weights it loaded, never taken from the client.
+    weights_sha256: str = Field(max_length=64)
+    manifest_format: str = Field(max_length=20)
+    manifest_sha256: str = Field(max_length=64)
+    item_count: int
+    registered_by: str = Field(max_length=100)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+
+
+class TrainingDataset(SQLModel, table=True):
+    __tablename__ = "training_datasets"
+    __table_args__ = (UniqueConstraint("model_id", "position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    model_id: int = Field(foreign_key="ai_models.id", index=True)
+    position: int
+    name: str = Field(max_length=500)
+    declared_license: str = Field(max_length=500)
+    concluded_license: str = Field(max_length=500)
+    legal_basis: str = Field(max_length=50)
+    acquired_at: str | None = Field(default=None, max_length=40)
+    item_count: int
+
+
+class TrainingItem(SQLModel, table=True):
+    __tablename__ = "training_items"
+
+    id: int | None = Field(default=None, primary_key=True)
+    model_id: int = Field(foreign_key="ai_models.id", index=True)
+    dataset_position: int
+    position: int
+    sha256: str = Field(max_length=64, index=True)
+    phash: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    source: str | None = Field(default=None, max_length=2000)
+
+
+class ClearanceLink(SQLModel, table=True):
+    """A training item that matches a registered work: what clearance judges by terms."""
+
+    __tablename__ = "clearance_links"
+    __table_args__ = (UniqueConstraint("item_id", "work_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    model_id: int = Field(foreign_key="ai_models.id", index=True)
+    item_id: int = Field(foreign_key="training_items.id")
+    work_id: int = Field(foreign_key="works.id", index=True)
+    match: str = Field(max_length=20)
+    distance: int
+
+
+class ModelClearance(SQLModel, table=True):
+    __tablename__ = "model_clearances"
+
+    id: int | None = Field(default=None, primary_key=True)
+    model_id: int = Field(foreign_key="ai_models.id", index=True)
+    verdict: str = Field(max_length=20)
+    # Per use: verdict, reasons, evidence per dataset and per matched item.
+    uses: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    trigger: str = Field(max_length=100)
+    audit_index: int = Field(sa_column=Column(BigInteger, nullable=False))
+    computed_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )

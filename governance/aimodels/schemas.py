@@ -1,0 +1,75 @@
+"""Wire shapes of the model registry."""
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from governance.text import no_nul
+
+Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(no_nul)]
+
+
+class ModelIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: Name
+    kind: str = Field(description="restoration, generation or detector")
+    adapter: Annotated[str, Field(min_length=1, max_length=1000), AfterValidator(no_nul)]
+    version: Annotated[str, Field(min_length=1, max_length=100), AfterValidator(no_nul)]
+    weights_sha256: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-f]{64}$",
+        description="optional: refused unless it equals the hash of the weights the service loads",
+    )
+    training_manifest: dict[str, Any] = Field(
+        description="this project's format, or an SPDX 3.0 JSON-LD document (AI/Dataset)"
+    )
+
+
+class DatasetOut(BaseModel):
+    position: int
+    name: str
+    declared_license: str
+    concluded_license: str
+    legal_basis: str
+    acquired_at: str | None
+    items: int
+
+
+class ClearanceSummary(BaseModel):
+    verdict: str
+    uses: dict[str, str]
+    computed_at: datetime
+    audit_index: int
+
+
+class ModelOut(BaseModel):
+    id: int
+    name: str
+    kind: str
+    adapter: str
+    version: str
+    weights_sha256: str
+    manifest_format: str
+    manifest_sha256: str
+    item_count: int
+    datasets: list[DatasetOut]
+    clearance: ClearanceSummary
+    created_at: datetime
+
+
+class ModelPage(BaseModel):
+    items: list[ModelOut]
+    total: int
+
+
+class ClearanceOut(BaseModel):
+    model_id: int
+    model_name: str
+    verdict: str = Field(description="cleared, review or blocked, for the model's own kind")
+    required: list[str]
+    uses: dict[str, Any] = Field(description="per use: verdict, reasons, datasets, items")
+    trigger: str
+    computed_at: datetime
+    audit_index: int

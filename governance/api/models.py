@@ -1,0 +1,42 @@
+"""`/v1/models`: the model registry and clearance."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, status
+
+from governance.aimodels import service
+from governance.aimodels.schemas import ClearanceOut, ModelIn, ModelOut, ModelPage
+from governance.api.deps import PrincipalDep, ServicesDep, SessionDep
+from governance.api.params import MAX_ID
+
+router = APIRouter(prefix="/v1/models", tags=["models"])
+ModelId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=ModelOut)
+def register_model(
+    session: SessionDep, services: ServicesDep, principal: PrincipalDep, body: ModelIn
+) -> ModelOut:
+    return service.register_model(session, services, principal, body)
+
+
+@router.get("", response_model=ModelPage)
+def list_models(
+    session: SessionDep,
+    services: ServicesDep,
+    principal: PrincipalDep,
+    limit: Annotated[int, Query(ge=1)] = 50,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
+) -> ModelPage:
+    page = min(limit, services.settings.page_size_max)
+    return service.list_models(session, principal, page, offset)
+
+
+@router.get("/{model_id}", response_model=ModelOut)
+def get_model(session: SessionDep, principal: PrincipalDep, model_id: ModelId) -> ModelOut:
+    return service.get_model(session, principal, model_id)
+
+
+@router.get("/{model_id}/clearance", response_model=ClearanceOut)
+def get_clearance(session: SessionDep, principal: PrincipalDep, model_id: ModelId) -> ClearanceOut:
+    return service.get_clearance(session, principal, model_id)

@@ -1,0 +1,1 @@
+"""Governed model calls: every generation and restoration passes through one pipeline."""

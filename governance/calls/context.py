@@ -1,0 +1,77 @@
+"""What a governed call carries from stage to stage, and what a stage reports."""
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol
+
+import numpy as np
+from sqlmodel import Session
+
+from governance.aimodels.models import AiModel
+from governance.auth.service import Principal
+from governance.services import Services
+
+
+class Outcome(StrEnum):
+    PASSED = "passed"
+    REFUSED = "refused"  # a rule says no: the call is blocked
+    FAILED = "failed"  # the model or the service could not do it: the call failed
+
+
+class CallStatus(StrEnum):
+    RELEASED = "released"
+    PENDING_REVIEW = "pending_review"
+    BLOCKED = "blocked"
+    FAILED = "failed"
+
+
+@dataclass
+class StageResult:
+    name: str
+    outcome: Outcome
+    evidence: dict[str, Any] = field(default_factory=dict)
+    # Each reason: {"code": stable machine code, "detail": sentence}.
+    reasons: list[dict[str, str]] = field(default_factory=list)
+    duration_ms: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "outcome": self.outcome.value,
+            "duration_ms": round(self.duration_ms, 3),
+            "reasons": self.reasons,
+            "evidence": self.evidence,
+        }
+
+
+@dataclass
+class CallContext:
+    session: Session
+    services: Services
+    principal: Principal
+    model: AiModel
+    kind: str
+    request: dict[str, Any]
+    input_bytes: bytes | None = None  # the uploaded files, kept with the record
+    mask_bytes: bytes | None = None
+    image: np.ndarray | None = None  # restoration input, uint8 RGB
+    mask: np.ndarray | None = None  # restoration mask, bool, True where damaged
+    output: np.ndarray | None = None
+    output_png: bytes | None = None
+    results: list[StageResult] = field(default_factory=list)
+
+
+class Stage(Protocol):
+    """One unit of the pipeline; later stages (screening, explain, label) are more of these."""
+
+    name: str
+
+    def run(self, call: CallContext) -> StageResult: ...
+
+
+def refused(name: str, code: str, detail: str, **evidence: Any) -> StageResult:
+    return StageResult(name, Outcome.REFUSED, dict(evidence), [{"code": code, "detail": detail}])
+
+
+def failed(name: str, code: str, detail: str, **evidence: Any) -> StageResult:
+    return StageResult(name, Outcome.FAILED, dict(evidence), [{"code": code, "detail": detail}])

@@ -1,0 +1,50 @@
+"""Wire shapes of governed calls."""
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from governance.text import no_nul
+
+
+class RestorationMetadata(BaseModel):
+    """The `metadata` JSON string sent beside the image and the mask."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: int = Field(ge=1, le=2**31 - 1, description="the registered model's id")
+    parameters: dict[str, Any] = Field(default_factory=dict)
+
+
+class GenerationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    model: int = Field(ge=1, le=2**31 - 1, description="the registered model's id")
+    prompt: Annotated[str, Field(min_length=1), AfterValidator(no_nul)]
+    seed: int = Field(default=0, ge=0, le=2**32 - 1)
+    width: int = 512
+    height: int = 512
+
+
+class ModelRef(BaseModel):
+    id: int
+    name: str
+    version: str
+    weights_sha256: str
+
+
+class CallOut(BaseModel):
+    id: int
+    kind: str
+    status: str = Field(description="released, pending_review, blocked or failed")
+    reasons: list[dict[str, str]]
+    stages: list[dict[str, Any]]
+    model: ModelRef
+    request: dict[str, Any]
+    input_sha256: str | None
+    mask_sha256: str | None
+    output_sha256: str | None
+    output_url: str | None
+    audit_index: int | None
+    created_at: datetime

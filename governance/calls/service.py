@@ -1,0 +1,174 @@
+"""Governed restorations and generations: parse, run the pipeline, read records back."""
+
+import hashlib
+from typing import Any
+
+import numpy as np
+from pydantic import ValidationError
+from sqlmodel import Session
+
+from governance.aimodels.models import AiModel
+from governance.aimodels.service import model_or_404
+from governance.auth.models import Role
+from governance.auth.service import Principal, require_role
+from governance.calls import pipeline
+from governance.calls.context import CallContext, CallStatus
+from governance.calls.models import ModelCall
+from governance.calls.schemas import CallOut, GenerationIn, ModelRef, RestorationMetadata
+from governance.errors import (
+    CallNotFound,
+    Forbidden,
+    InputTooLarge,
+    InvalidInput,
+    InvalidMask,
+    InvalidMetadata,
+    NoOutput,
+    WrongModelKind,
+)
+from governance.images import decode_image
+from governance.services import Services
+from rights.fingerprints import gray8
+
+CALL_READERS = (Role.OPERATOR, Role.AUDITOR, Role.CONSERVATOR, Role.ADMIN)
+# Who may fetch an output, by the call's status: unreleased outputs only for review.
+OUTPUT_READERS = {
+    CallStatus.RELEASED.value: tuple(Role),
+    CallStatus.PENDING_REVIEW.value: (Role.CONSERVATOR, Role.AUDITOR, Role.ADMIN),
+}
+
+
+def parse_restoration_metadata(raw: str | None) -> RestorationMetadata:
+    if not raw:
+        raise InvalidMetadata('send {"model": <id>} as \'metadata\'')
+    try:
+        return RestorationMetadata.model_validate_json(raw)
+    except ValidationError as exc:
+        where = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'metadata'}: {e['msg']}" for e in exc.errors()
+        )
+        raise InvalidMetadata(where) from None
+
+
+def _model_of_kind(session: Session, model_id: int, kind: str) -> AiModel:
+    model = model_or_404(session, model_id)
+    if model.kind != kind:
+        raise WrongModelKind(f"model {model_id} is a {model.kind} model, not a {kind} model")
+    return model
+
+
+def _rgb(data: bytes, services: Services, what: str) -> np.ndarray:
+    decoded = decode_image(data, services.settings)
+    pixels = decoded.width * decoded.height
+    if pixels > services.settings.max_model_pixels:
+        raise InputTooLarge(
+            f"the {what} has {decoded.width}x{decoded.height} pixels; models take at most "
+            f"{services.settings.max_model_pixels}"
+        )
+    image = decoded.image
+    if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
+        image = gray8(image)
+    return np.asarray(image.convert("RGB"), dtype=np.uint8)
+
+
+def restore(
+    session: Session,
+    services: Services,
+    principal: Principal,
+    image_data: bytes,
+    mask_data: bytes,
+    metadata: RestorationMetadata,
+) -> CallOut:
+    require_role(principal, Role.OPERATOR)
+    model = _model_of_kind(session, metadata.model, "restoration")
+    image = _rgb(image_data, services, "image")
+    mask_rgb = _rgb(mask_data, services, "mask")
+    if mask_rgb.shape != image.shape:
+        raise InvalidMask(
+            f"the mask is {mask_rgb.shape[1]}x{mask_rgb.shape[0]}; the image is "
+            f"{image.shape[1]}x{image.shape[0]}"
+        )
+    mask = mask_rgb.max(axis=2) > 127
+    if not mask.any():
+        raise InvalidMask("the mask marks no damaged pixel (white or light marks damage)")
+    request = {
+        "model": model.id,
+        "parameters": metadata.parameters,
+        "input_sha256": hashlib.sha256(image_data).hexdigest(),
+        "mask_sha256": hashlib.sha256(mask_data).hexdigest(),
+        "width": int(image.shape[1]),
+        "height": int(image.shape[0]),
+        "damaged_pixels": int(mask.sum()),
+    }
+    call = CallContext(
+        session, services, principal, model, "restoration", request, image_data, mask_data
+    )
+    call.image, call.mask = image, mask
+    return call_out(pipeline.run(call, pipeline.RESTORATION_STAGES), model)
+
+
+def generate(
+    session: Session, services: Services, principal: Principal, body: GenerationIn
+) -> CallOut:
+    require_role(principal, Role.OPERATOR)
+    settings = services.settings
+    if len(body.prompt) > settings.max_prompt_chars:
+        raise InvalidInput(f"the prompt is longer than {settings.max_prompt_chars} characters")
+    if not body.prompt.strip():
+        raise InvalidInput("the prompt is blank")
+    low, high = settings.generation_min_side, settings.generation_max_side
+    for side, value in (("width", body.width), ("height", body.height)):
+        if not low <= value <= high:
+            raise InvalidInput(f"{side} must be between {low} and {high} pixels, not {value}")
+    model = _model_of_kind(session, body.model, "generation")
+    request: dict[str, Any] = body.model_dump()
+    call = CallContext(session, services, principal, model, "generation", request)
+    return call_out(pipeline.run(call, pipeline.GENERATION_STAGES), model)
+
+
+def _call_or_404(session: Session, call_id: int) -> ModelCall:
+    row = session.get(ModelCall, call_id)
+    if row is None:
+        raise CallNotFound(f"there is no call {call_id}")
+    return row
+
+
+def get_call(session: Session, principal: Principal, call_id: int) -> CallOut:
+    require_role(principal, *CALL_READERS)
+    row = _call_or_404(session, call_id)
+    model = session.get(AiModel, row.model_id)
+    assert model is not None
+    return call_out(row, model)
+
+
+def get_output(
+    session: Session, services: Services, principal: Principal, call_id: int
+) -> tuple[bytes, str]:
+    """The output's bytes and media type, to whom the call's status allows."""
+    row = _call_or_404(session, call_id)
+    readers = OUTPUT_READERS.get(row.status)
+    if readers is None or row.output_sha256 is None:
+        raise NoOutput(f"call {call_id} is {row.status}: it has no output to serve")
+    if principal.role not in readers:
+        raise Forbidden(f"the output of a {row.status} call is not released to {principal.role}")
+    return services.blobs.get(row.output_sha256), "image/png"
+
+
+def call_out(row: ModelCall, model: AiModel) -> CallOut:
+    assert row.id is not None and model.id is not None
+    return CallOut(
+        id=row.id,
+        kind=row.kind,
+        status=row.status,
+        reasons=row.reasons,
+        stages=row.stages,
+        model=ModelRef(
+            id=model.id, name=model.name, version=model.version, weights_sha256=model.weights_sha256
+        ),
+        request=row.request,
+        input_sha256=row.input_sha256,
+        mask_sha256=row.mask_sha256,
+        output_sha256=row.output_sha256,
+        output_url=f"/v1/calls/{row.id}/output" if row.output_sha256 else None,
+        audit_index=row.audit_index,
+        created_at=row.created_at,
+    )

@@ -1,0 +1,31 @@
+"""Normalised names, so that "The Night-Watch" in a prompt finds the work "the night watch"."""
+
+import re
+import unicodedata
+
+MAX_NAME_TOKENS = 32
+MIN_KEY_CHARS = 3
+_NOT_WORD = re.compile(r"[^\w]+")
+
+
+def tokens(text: str) -> list[str]:
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return [t for t in _NOT_WORD.split(folded.replace("_", " ")) if t]
+
+
+def name_key(text: str) -> str | None:
+    """The key a title or creator is stored under; None when too short to mean anything."""
+    key = " ".join(tokens(text)[:MAX_NAME_TOKENS])
+    return key if len(key) >= MIN_KEY_CHARS else None
+
+
+def prompt_keys(prompt: str) -> set[str]:
+    """Every run of consecutive words in the prompt that could be a stored key."""
+    words = tokens(prompt)
+    keys = set()
+    for start in range(len(words)):
+        for end in range(start + 1, min(len(words), start + MAX_NAME_TOKENS) + 1):
+            key = " ".join(words[start:end])
+            if len(key) >= MIN_KEY_CHARS:
+                keys.add(key)
+    return keys
