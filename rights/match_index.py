@@ -161,7 +161,7 @@ class MatchIndex:
             limits, distances, labels = self._phash.range_search(
                 _as_codes(phashes.astype(np.int64)), phash_max + 1
             )
-            queries = np.repeat(np.arange(len(phashes)), np.diff(limits))
+            queries = np.repeat(np.arange(len(phashes)), np.diff(limits).astype(np.int64))
             works = self._work_ids[labels]
         return [
             (int(q), int(w), int(d))
