@@ -24,6 +24,7 @@ KEYS = [
     ("regulator", "regulator"),
     ("operator", "operator"),
     ("admin", "admin"),
+    ("conservator", "conservator"),
 ]
 
 

@@ -1,6 +1,6 @@
 """The built-in restoration model: a small U-Net that fills damaged pixels of a photograph.
 
-A parameter-free push-pull fill first spreads the surrounding colours into the holes;
+A parameter-free harmonic fill first spreads the surrounding colours into the holes;
 the U-Net then predicts a correction to that fill. Starting from a plausible fill lets a
 network small enough to train on two CPU cores beat the classical inpainting methods.
 """
@@ -27,24 +27,35 @@ def weights_path() -> Path:
     return Path(__file__).parent / "weights" / "restoration.pt"
 
 
-def push_pull(values: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
-    """Fill pixels where `known` is 0 from ever coarser averages of the known ones.
+def _neighbour_mean(x: torch.Tensor) -> torch.Tensor:
+    """Mean of the four direct neighbours of every pixel (edges replicated)."""
+    kernel = torch.tensor([[0.0, 0.25, 0.0], [0.25, 0.0, 0.25], [0.0, 0.25, 0.0]], dtype=x.dtype)
+    kernel = kernel.expand(x.shape[1], 1, 3, 3)
+    return F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), kernel, groups=x.shape[1])
 
-    values: B x C x H x W, known: B x 1 x H x W in [0, 1]. Known pixels come back unchanged.
+
+def harmonic_fill(values: torch.Tensor, known: torch.Tensor, sweeps: int = 16) -> torch.Tensor:
+    """Fill pixels where `known` is 0 smoothly from the known ones around them.
+
+    values: B x C x H x W, known: B x 1 x H x W in {0, 1}; known pixels come back unchanged.
+    Push-pull gives every hole a coarse average at once; a few relaxation sweeps at each
+    level, coarse to fine, turn it into the smooth (harmonic) membrane over the hole, as
+    multigrid solvers do, at a small fraction of the cost of relaxing at full size only.
     """
     pyramid = [(values * known, known)]
     while min(pyramid[-1][1].shape[-2:]) > 1:
         v, w = pyramid[-1]
-        pyramid.append(
-            (F.avg_pool2d(v, 2, ceil_mode=True), F.avg_pool2d(w, 2, ceil_mode=True))
-        )
+        pyramid.append((F.avg_pool2d(v, 2, ceil_mode=True), F.avg_pool2d(w, 2, ceil_mode=True)))
     v, w = pyramid[-1]
     filled = v / w.clamp_min(1e-6)
     for v, w in reversed(pyramid[:-1]):
         coarse = F.interpolate(filled, size=v.shape[-2:], mode="bilinear", align_corners=False)
-        # A coarse cell whose footprint is half known is trusted as it stands.
+        # A coarse cell whose footprint is at least half known is trusted as it stands.
         trust = (w * 2.0).clamp(0.0, 1.0)
-        filled = trust * (v / w.clamp_min(1e-6)) + (1.0 - trust) * coarse
+        local = v / w.clamp_min(1e-6)
+        filled = trust * local + (1.0 - trust) * coarse
+        for _ in range(sweeps):
+            filled = trust * local + (1.0 - trust) * _neighbour_mean(filled)
     return filled
 
 
@@ -81,20 +92,23 @@ class InpaintNet(nn.Module):
         widths = [width * 2**i for i in range(levels + 1)]
         self.stem = _Block(4, widths[0])
         self.down = nn.ModuleList(
-            nn.Sequential(_conv(widths[i], widths[i + 1], stride=2), nn.GELU(), _Block(
-                widths[i + 1], widths[i + 1]))
+            nn.Sequential(
+                _conv(widths[i], widths[i + 1], stride=2),
+                nn.GELU(),
+                _Block(widths[i + 1], widths[i + 1]),
+            )
             for i in range(levels)
         )
         self.middle = nn.Sequential(*(_Dilated(widths[-1], 2 ** (i + 1)) for i in range(dilated)))
         self.up = nn.ModuleList(_Block(widths[i + 1] + widths[i], widths[i]) for i in range(levels))
         self.head = nn.Conv2d(widths[0], 3, 1)
-        # The network starts as the push-pull fill and learns corrections to it.
+        # The network starts as the harmonic fill and learns corrections to it.
         nn.init.zeros_(self.head.weight)
         nn.init.zeros_(self.head.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         rgb, mask = x[:, :3], x[:, 3:4]
-        fill = push_pull(rgb, 1.0 - mask)
+        fill = harmonic_fill(rgb, 1.0 - mask)
         h = self.stem(torch.cat([fill, mask], dim=1))
         skips = [h]
         for down in self.down:
@@ -109,7 +123,9 @@ class InpaintNet(nn.Module):
         return out
 
 
-def save_weights(model: InpaintNet, config: dict[str, int], path: Path, meta: dict[str, Any]) -> None:
+def save_weights(
+    model: InpaintNet, config: dict[str, int], path: Path, meta: dict[str, Any]
+) -> None:
     """Float16 state dict, the config to rebuild the net, and how it was trained."""
     state = {k: v.detach().to(torch.float16) for k, v in model.state_dict().items()}
     path.parent.mkdir(parents=True, exist_ok=True)

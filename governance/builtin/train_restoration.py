@@ -34,7 +34,7 @@ def pyramid(image: np.ndarray) -> list[torch.Tensor]:
         if min(h, w) < PATCH:
             break
         resized = Image.fromarray(image).resize((w, h), Image.Resampling.LANCZOS)
-        out.append(torch.from_numpy(np.asarray(resized)).permute(2, 0, 1).float().div(255.0))
+        out.append(torch.from_numpy(np.array(resized)).permute(2, 0, 1).float().div(255.0))
     return out
 
 
@@ -103,8 +103,10 @@ def train(steps: int, batch_size: int, out: Path, lr: float) -> None:
     masks = torch.from_numpy(
         np.stack([damage_mask(rng, MASK_SIDE, MASK_SIDE) for _ in range(MASK_BANK)])
     )
-    print(f"{len(colour)} colour and {len(grey)} grey photographs, {MASK_BANK} masks, "
-          f"ready in {time.monotonic() - started:.0f}s")
+    print(
+        f"{len(colour)} colour and {len(grey)} grey photographs, {MASK_BANK} masks, "
+        f"ready in {time.monotonic() - started:.0f}s"
+    )
     model = InpaintNet(**DEFAULT_CONFIG)
     optimiser = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
     schedule = torch.optim.lr_scheduler.OneCycleLR(
@@ -119,15 +121,25 @@ def train(steps: int, batch_size: int, out: Path, lr: float) -> None:
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimiser.step()
         schedule.step()
-        running += float(loss)
+        running += float(loss.detach())
         if step % 100 == 0 or step == steps:
-            print(f"step {step}/{steps} masked L1 {running / (100 if step % 100 == 0 else step % 100):.4f} "
-                  f"{time.monotonic() - started:.0f}s", flush=True)
+            print(
+                f"step {step}/{steps} masked L1 {running / (100 if step % 100 == 0 else step % 100):.4f} "
+                f"{time.monotonic() - started:.0f}s",
+                flush=True,
+            )
             running = 0.0
-    meta = {"seed": SEED, "steps": steps, "batch": batch_size, "patch": PATCH,
-            "photographs": list(RESTORATION_TRAINING)}
+    meta = {
+        "seed": SEED,
+        "steps": steps,
+        "batch": batch_size,
+        "patch": PATCH,
+        "photographs": list(RESTORATION_TRAINING),
+    }
     save_weights(model, DEFAULT_CONFIG, out, meta)
-    print(f"saved {out} ({out.stat().st_size / 1e6:.2f} MB) after {time.monotonic() - started:.0f}s")
+    print(
+        f"saved {out} ({out.stat().st_size / 1e6:.2f} MB) after {time.monotonic() - started:.0f}s"
+    )
 
 
 def main() -> None:

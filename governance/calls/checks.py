@@ -54,7 +54,7 @@ class ClearanceCheck:
         detail = f"model '{call.model.name}' is not cleared ({row.verdict})"
         if reasons:
             detail += ": " + "; ".join(dict.fromkeys(reasons[:5]))
-        return refused(self.name, f"model_{row.verdict}", detail, **evidence)
+        return refused(self.name, f"model_{row.verdict}", detail, evidence)
 
 
 def _terms_of(term: dict[str, Any] | None) -> TermValue:
@@ -73,9 +73,7 @@ class InputRights:
         for m in matches:
             work = works[m.work_id]
             terms = {u.value: _terms_of(work.terms.get(u.value)).value for u in RESTORATION_USES}
-            found.append(
-                {**m.model_dump(), "terms_version": work.terms_version, "terms": terms}
-            )
+            found.append({**m.model_dump(), "terms_version": work.terms_version, "terms": terms})
             forbidding = [u for u, v in terms.items() if TermValue(v) in FORBIDDING]
             if forbidding:
                 reasons.append(

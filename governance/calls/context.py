@@ -69,9 +69,11 @@ class Stage(Protocol):
     def run(self, call: CallContext) -> StageResult: ...
 
 
-def refused(name: str, code: str, detail: str, **evidence: Any) -> StageResult:
-    return StageResult(name, Outcome.REFUSED, dict(evidence), [{"code": code, "detail": detail}])
+def refused(stage: str, code: str, detail: str, evidence: dict[str, Any]) -> StageResult:
+    return StageResult(stage, Outcome.REFUSED, evidence, [{"code": code, "detail": detail}])
 
 
-def failed(name: str, code: str, detail: str, **evidence: Any) -> StageResult:
-    return StageResult(name, Outcome.FAILED, dict(evidence), [{"code": code, "detail": detail}])
+def failed(
+    stage: str, code: str, detail: str, evidence: dict[str, Any] | None = None
+) -> StageResult:
+    return StageResult(stage, Outcome.FAILED, evidence or {}, [{"code": code, "detail": detail}])

@@ -48,7 +48,7 @@ class RunModel:
                 "weights_changed",
                 f"the weights on disk hash to {loaded.weights_sha256}, not to the registered "
                 f"{model.weights_sha256}: this is not the model that was cleared",
-                **evidence,
+                evidence,
             )
         timeout = call.services.settings.model_timeout_seconds
         deadline = time.monotonic() + timeout
@@ -58,18 +58,18 @@ class RunModel:
             output = future.result(timeout=timeout)
         except (FutureTimeout, ModelTimeout):
             return failed(
-                self.name, "model_timeout", f"the model ran past its {timeout:g} s limit", **evidence
+                self.name, "model_timeout", f"the model ran past its {timeout:g} s limit", evidence
             )
         except ModelRunError as exc:
-            return failed(self.name, "model_error", str(exc), **evidence)
+            return failed(self.name, "model_error", str(exc), evidence)
         except Exception as exc:  # a model's own bug must not become the service's 500
             return failed(
-                self.name, "model_error", f"the model raised {type(exc).__name__}: {exc}", **evidence
+                self.name, "model_error", f"the model raised {type(exc).__name__}: {exc}", evidence
             )
         evidence["run_ms"] = round((time.perf_counter() - started) * 1000, 3)
         problem = _check_output(output, call)
         if problem:
-            return failed(self.name, "model_output_invalid", problem, **evidence)
+            return failed(self.name, "model_output_invalid", problem, evidence)
         call.output = output
         return StageResult(self.name, Outcome.PASSED, evidence)
 

@@ -39,7 +39,7 @@ OUTPUT_READERS = {
 
 def parse_restoration_metadata(raw: str | None) -> RestorationMetadata:
     if not raw:
-        raise InvalidMetadata('send {"model": <id>} as \'metadata\'')
+        raise InvalidMetadata("send {\"model\": <id>} as 'metadata'")
     try:
         return RestorationMetadata.model_validate_json(raw)
     except ValidationError as exc:

@@ -116,7 +116,9 @@ def register_work(
     )
     # Models trained on this work are judged again now that its terms are known.
     touched = link_new_work(session, services, work, new.fingerprints)
-    clearance.recompute_for(session, services, touched, f"work.registered:{out.id}", principal.actor)
+    clearance.recompute_for(
+        session, services, touched, f"work.registered:{out.id}", principal.actor
+    )
     staged = services.blobs.stage(data)
     after_commit(session, staged.promote, on_rollback=staged.discard)
     return out
