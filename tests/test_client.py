@@ -1,0 +1,39 @@
+"""The Python client against the real app."""
+
+import pytest
+
+from governance.client import ApiError, GovernClient
+from tests.helpers import encode, np_image, png_bytes
+from tests.model_helpers import GENERATOR, manifest, unrelated_item
+from tests.service_fixture import Service
+
+
+def test_the_client_drives_a_governed_generation(service: Service) -> None:
+    admin = GovernClient(key=service.keys["admin"], http=service.client)
+    operator = GovernClient(key=service.keys["operator"], http=service.client)
+    holder = GovernClient(key=service.keys["alice"], http=service.client)
+    work = holder.register_work(
+        png_bytes("clock"),
+        {"title": "Clock", "creator": "A. Maker", "license": "CC0-1.0", "terms": {}},
+    )
+    assert holder.match(png_bytes("clock"))["matches"][0]["work_id"] == work["id"]
+    model = admin.register_model(
+        {
+            "name": "painter",
+            "kind": "generation",
+            "adapter": GENERATOR,
+            "version": "2",
+            "training_manifest": manifest(unrelated_item(1)),
+        }
+    )
+    assert operator.model_by_name("painter")["id"] == model["id"]
+    assert operator.clearance(model["id"])["verdict"] == "cleared"
+    call = operator.generate(model["id"], "a clock tower", seed=1, width=64, height=64)
+    assert operator.call(call["id"])["status"] == "released"
+    assert operator.output(call["id"]).startswith(b"\x89PNG")
+    with pytest.raises(ApiError) as refused:
+        operator.restore(model["id"], encode(np_image(1)), encode(np_image(2)))
+    assert refused.value.status == 422 and refused.value.code == "WrongModelKind"
+    with pytest.raises(ApiError) as missing:
+        operator.model_by_name("nobody")
+    assert missing.value.code == "ModelNotFound"
