@@ -30,8 +30,11 @@ from governance.db import unit_of_work
 from governance.images import decode_image
 from governance.settings import Settings
 from rights.fingerprints import fingerprint
-from rights.models import RightsHolder, Work, WorkFingerprint, utcnow
+from rights.models import RightsHolder, Work, WorkFingerprint, WorkTermsVersion, utcnow
 from rights.registry import work_by_pixels
+from rights.terms import combine
+
+NO_TERMS = combine([])
 
 SOURCES = [
     "astronaut",
@@ -73,6 +76,76 @@ def distinct_images(count: int, size: int = 512) -> list[bytes]:
     return out
 
 
+HASH_ROWS = [
+    ("phash", "original"),
+    ("dhash", "original"),
+    ("phash", "mirrored"),
+    ("dhash", "mirrored"),
+]
+
+
+def insert_random_works(
+    session: Session, holder_id: int | None, size: int, rng: np.random.Generator
+) -> np.ndarray:
+    """`size` works with random fingerprints, inserted in bulk; their codes, one row per
+    work in HASH_ROWS order. Work i (from 0) gets id i + 1 and sha256 f"{i:064x}"."""
+    batch = 10_000
+    all_codes = []
+    for start in track(range(0, size, batch), description=f"inserting {size} works"):
+        n = min(batch, size - start)
+        session.execute(
+            insert(Work),
+            [
+                {
+                    "holder_id": holder_id,
+                    "title": "w",
+                    "creator": "c",
+                    "license": "MIT",
+                    "sha256": f"{start + i:064x}",
+                    "pixel_sha256": f"{start + i:064x}",
+                    "media_type": "image/png",
+                    "width": 512,
+                    "height": 512,
+                    "byte_size": 1,
+                    "created_at": utcnow(),
+                }
+                for i in range(n)
+            ],
+        )
+        codes = rng.integers(-(2**63), 2**63 - 1, size=(n, 4), dtype=np.int64)
+        all_codes.append(codes)
+        session.execute(
+            insert(WorkFingerprint),
+            [
+                {
+                    "work_id": start + i + 1,
+                    "kind": kind,
+                    "orientation": orientation,
+                    "value": int(codes[i, j]),
+                }
+                for i in range(n)
+                for j, (kind, orientation) in enumerate(HASH_ROWS)
+            ],
+        )
+        session.execute(
+            insert(WorkTermsVersion),
+            [
+                {
+                    "work_id": start + i + 1,
+                    "version": 1,
+                    "effective_from": utcnow(),
+                    "declared": {},
+                    "embedded": {"reads": [], "signals": []},
+                    "effective": NO_TERMS,
+                    "changed_by": "bench",
+                }
+                for i in range(n)
+            ],
+        )
+        session.commit()
+    return np.concatenate(all_codes) if all_codes else np.empty((0, 4), dtype=np.int64)
+
+
 def rss_bytes() -> int:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -82,7 +155,7 @@ def rss_bytes() -> int:
 
 def bench_registration(root: Path, count: int) -> dict[str, float]:
     images = distinct_images(count)
-    app = create_app(Settings(data_dir=root / "reg"))
+    app = create_app(Settings(data_dir=root / "reg", register_builtin_models=False))
     with unit_of_work(app.state.services.engine) as session:
         key = create_key(session, app.state.services.audit, "rights_holder", "bench")[1]
     client = TestClient(app)
@@ -117,7 +190,7 @@ def bench_registration(root: Path, count: int) -> dict[str, float]:
 
 
 def bench_match(root: Path, size: int, queries: int) -> dict[str, float]:
-    settings = Settings(data_dir=root / "match")
+    settings = Settings(data_dir=root / "match", register_builtin_models=False)
     app = create_app(settings)
     engine, index = app.state.services.engine, app.state.services.match_index
     rng = np.random.default_rng(11)
@@ -125,50 +198,7 @@ def bench_match(root: Path, size: int, queries: int) -> dict[str, float]:
         holder = RightsHolder(name="bench")
         session.add(holder)
         session.commit()
-        batch = 10_000
-        for start in track(range(0, size, batch), description=f"inserting {size} works"):
-            n = min(batch, size - start)
-            session.execute(
-                insert(Work),
-                [
-                    {
-                        "holder_id": holder.id,
-                        "title": "w",
-                        "creator": "c",
-                        "license": "MIT",
-                        "sha256": f"{start + i:064x}",
-                        "pixel_sha256": f"{start + i:064x}",
-                        "media_type": "image/png",
-                        "width": 512,
-                        "height": 512,
-                        "byte_size": 1,
-                        "created_at": utcnow(),
-                    }
-                    for i in range(n)
-                ],
-            )
-            codes = rng.integers(-(2**63), 2**63 - 1, size=(n, 4), dtype=np.int64)
-            session.execute(
-                insert(WorkFingerprint),
-                [
-                    {
-                        "work_id": start + i + 1,
-                        "kind": kind,
-                        "orientation": orientation,
-                        "value": int(codes[i, j]),
-                    }
-                    for i in range(n)
-                    for j, (kind, orientation) in enumerate(
-                        [
-                            ("phash", "original"),
-                            ("dhash", "original"),
-                            ("phash", "mirrored"),
-                            ("dhash", "mirrored"),
-                        ]
-                    )
-                ],
-            )
-            session.commit()
+        insert_random_works(session, holder.id, size, rng)
         rss_before = rss_bytes()
         load_start = time.perf_counter()
         index.refresh(session)
