@@ -1,22 +1,32 @@
 """Training manifests in this project's own format: what a model was trained on.
 
 `{"datasets": [{"name", "declared_license", "concluded_license", "legal_basis",
-"acquired_at", "items": [{"sha256", "phash"?, "source"?}]}]}`; an item's `sha256` is
-of the file's bytes as distributed, `phash` imagehash's 16 hex digits. Declared and
+"acquired_at", "items": [{"sha256", "phash"?, "source"?, "image"?}]}]}`; an item's
+`sha256` is of the file's bytes as distributed, `phash` imagehash's 16 hex digits,
+`image` the file itself in base64 (both hashes are then computed from it). Declared and
 concluded licences are kept apart: a declared licence is the distributor's claim,
 a concluded one is what somebody checked.
 """
 
+import base64
+import binascii
+import hashlib
+import io
+import warnings
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from PIL import Image
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from rights.errors import InvalidLicenseError, InvalidManifestError
+from rights.fingerprints import HashKind, Orientation, fingerprint, hash_hex
 from rights.licenses import normalise_license
 
 MAX_ITEMS = 1_000_000
 MAX_DATASETS = 1_000
+MAX_IMAGE_B64 = 16 * 1024 * 1024
+MAX_ITEM_PIXELS = 40_000_000
 
 LEGAL_BASES = (
     "license",  # the dataset's licence grants the use
@@ -35,6 +45,26 @@ def _license(value: str) -> str:
         raise ValueError(str(exc)) from None
 
 
+def _decode_b64(text: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("image: not valid base64") from None
+
+
+def _phash_of(data: bytes) -> str:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            if image.width * image.height > MAX_ITEM_PIXELS:
+                raise ValueError("image: larger than an item image may be")
+            image.load()
+    except (OSError, Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
+        raise ValueError(f"image: not a readable image ({exc})") from None
+    return hash_hex(fingerprint(image).get(HashKind.PHASH, Orientation.ORIGINAL))
+
+
 def _no_nul(value: str) -> str:
     if "\x00" in value:
         raise ValueError("must not contain a NUL character")
@@ -46,11 +76,26 @@ Text = Annotated[str, Field(min_length=1, max_length=500), AfterValidator(_no_nu
 
 
 class ManifestItem(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid")
 
-    sha256: Annotated[str, Field(pattern=r"^[0-9a-fA-F]{64}$")]
+    sha256: Annotated[str | None, Field(pattern=r"^[0-9a-fA-F]{64}$")] = None
     phash: Annotated[str | None, Field(pattern=r"^[0-9a-fA-F]{16}$")] = None
     source: Annotated[str | None, Field(max_length=2000), AfterValidator(_no_nul)] = None
+    # The item's file itself (base64), when the manifest's author has it: the service
+    # hashes it here and keeps only the hashes.
+    image: Annotated[str | None, Field(max_length=MAX_IMAGE_B64, exclude=True)] = None
+
+    @model_validator(mode="after")
+    def _hashes_from_image(self) -> "ManifestItem":
+        if self.image is not None:
+            data = _decode_b64(self.image)
+            self.sha256 = self.sha256 or hashlib.sha256(data).hexdigest()
+            self.phash = self.phash or _phash_of(data)
+            self.image = None
+        if self.sha256 is None:
+            raise ValueError("an item needs its sha256 (or its image)")
+        self.sha256 = self.sha256.lower()
+        return self
 
 
 class ManifestDataset(BaseModel):

@@ -272,3 +272,23 @@ def test_the_weights_hash_given_must_be_the_one_loaded(service: Service) -> None
         service.client, service.keys["admin"], body, weights_sha256=file_sha256(FAKE_MODELS)
     )
     assert good.status_code == 201
+
+
+def test_an_item_given_as_an_image_is_hashed_and_matched(service: Service) -> None:
+    import base64
+
+    from tests.helpers import encode, photo
+
+    register(
+        service.client, service.keys["bob"], png_bytes("coins"), terms={"ai_training": "notAllowed"}
+    )
+    jpeg = encode(photo("coins"), "JPEG", quality=70)
+    item = {"image": base64.b64encode(jpeg).decode(), "source": "scan-0042.jpg"}
+    model = register_model(service.client, service.keys["admin"], manifest(item)).json()
+    uses = _clearance(service, model["id"])["uses"]
+    assert uses["ai_training"]["verdict"] == "blocked"
+    assert uses["ai_training"]["items"][0]["sha256"] == hashlib.sha256(jpeg).hexdigest()
+    bad = register_model(
+        service.client, service.keys["admin"], manifest({"image": "bm90IGFuIGltYWdl"}), name="x"
+    )
+    assert bad.status_code == 422 and bad.json()["error"] == "InvalidManifest"

@@ -151,7 +151,7 @@ def _store_manifest(session: Session, model_id: int, manifest: TrainingManifest)
                 "model_id": model_id,
                 "dataset_position": position,
                 "position": i,
-                "sha256": item.sha256.lower(),
+                "sha256": item.sha256,
                 "phash": _signed(int(item.phash, 16)) if item.phash else None,
                 "source": item.source,
             }

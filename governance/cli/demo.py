@@ -1,5 +1,6 @@
 """`govern demo`: the service end to end, offline, on SQLite, through its real HTTP API."""
 
+import hashlib
 import io
 import json
 import shutil
@@ -17,6 +18,7 @@ from governance.app import create_app
 from governance.audit.bundle import write_bundle
 from governance.audit.verify import BundleError, verify_bundle
 from governance.auth.service import create_key
+from governance.cli import demo_models
 from governance.db import unit_of_work
 from governance.settings import Settings
 
@@ -25,6 +27,8 @@ MARKER = ".govern-demo"
 # Photographs that scikit-image ships, registered with varied terms.
 DEMO_WORKS: list[dict[str, Any]] = [
     {
+        # The built-in generator learnt from this photograph: refusing generative
+        # training blocks it. The built-in restorer never saw it (held out).
         "image": "astronaut",
         "holder": "alice",
         "title": "Astronaut portrait",
@@ -38,7 +42,7 @@ DEMO_WORKS: list[dict[str, Any]] = [
         "title": "Cup of coffee",
         "creator": "Rachel Michetti",
         "license": "CC0-1.0",
-        "terms": {"ai_training": "allowed", "data_mining": "allowed"},
+        "terms": {"ai_training": "allowed", "data_mining": "allowed", "ai_inference": "notAllowed"},
     },
     {
         "image": "chelsea",
@@ -46,10 +50,7 @@ DEMO_WORKS: list[dict[str, Any]] = [
         "title": "Chelsea the cat",
         "creator": "Stefan van der Walt",
         "license": "CC-BY-4.0",
-        "terms": {
-            "ai_training": {"use": "constrained", "constraint_info": "research only"},
-            "ai_inference": "notAllowed",
-        },
+        "terms": {"ai_training": "allowed", "ai_generative_training": "allowed"},
     },
     {
         "image": "rocket",
@@ -57,7 +58,7 @@ DEMO_WORKS: list[dict[str, Any]] = [
         "title": "Rocket launch",
         "creator": "SpaceX",
         "license": "CC0-1.0",
-        "terms": {"data_mining": "notAllowed"},
+        "terms": {"data_mining": "allowed"},
     },
     {
         "image": "immunohistochemistry",
@@ -65,7 +66,12 @@ DEMO_WORKS: list[dict[str, Any]] = [
         "title": "Stained tissue",
         "creator": "Unknown pathologist",
         "license": "CC-BY-NC-4.0",
-        "terms": {"ai_generative_training": "notAllowed", "ai_training": "notAllowed"},
+        "terms": {
+            "data_mining": "allowed",
+            "ai_training": "allowed",
+            "ai_generative_training": "allowed",
+            "restoration": "notAllowed",
+        },
     },
 ]
 
@@ -104,6 +110,9 @@ def run(directory: Path, console: Console) -> int:
             ("rights_holder", "bob"),
             ("auditor", "audit office"),
             ("regulator", "regulator"),
+            ("admin", "admin"),
+            ("operator", "operator"),
+            ("conservator", "conservator"),
         ]:
             keys[name] = create_key(session, services.audit, role, name)[1]
     client = TestClient(app)
@@ -114,10 +123,16 @@ def run(directory: Path, console: Console) -> int:
             method, url, headers={"Authorization": f"Bearer {keys[key]}"}, **kw
         )
         body = response.json()
-        outcome = body.get("error", "ok") if isinstance(body, dict) else "ok"
+        outcome = "ok"
+        if isinstance(body, dict):
+            outcome = body.get("error") or body.get("status") or body.get("verdict") or "ok"
         steps.append((label, f"{method} {url} -> {response.status_code}", outcome))
         return response.status_code, body
 
+    def fetch(url: str, key: str) -> bytes:
+        return client.get(url, headers={"Authorization": f"Bearer {keys[key]}"}).content
+
+    before = demo_models.before_works(call)
     work_ids = {}
     for spec in DEMO_WORKS:
         meta = {k: spec[k] for k in ("title", "creator", "license", "terms")}
@@ -181,7 +196,13 @@ def run(directory: Path, console: Console) -> int:
         "PUT",
         f"/v1/works/{work_ids['coffee']}/terms",
         "alice",
-        json={"terms": {"ai_training": "notAllowed", "data_mining": "allowed"}},
+        json={
+            "terms": {
+                "ai_training": "notAllowed",
+                "data_mining": "allowed",
+                "ai_inference": "notAllowed",
+            }
+        },
     )
     status, history = call(
         "the auditor reads the coffee cup's terms history",
@@ -189,6 +210,15 @@ def run(directory: Path, console: Console) -> int:
         f"/v1/works/{work_ids['coffee']}/terms/history",
         "audit office",
     )
+
+    photographs = {name: photograph(name) for name in ("astronaut", "coffee")}
+    shas = {"astronaut": hashlib.sha256(encode(photographs["astronaut"])).hexdigest()}
+    governed = demo_models.after_works(call, before["ids"], photographs, shas, directory, fetch)
+    released = before["released"]
+    if released.get("output_url"):
+        (directory / "outputs" / "generation-released.png").write_bytes(
+            fetch(released["output_url"], "operator")
+        )
 
     audit = audit_round_trip(client, keys["audit office"], directory, steps)
 
@@ -212,9 +242,11 @@ def run(directory: Path, console: Console) -> int:
         "audit bundle in audit-bundle/: check it with `govern audit verify DIR --key KEY`, "
         "KEY from GET /v1/audit/key)."
     )
+    console.print(demo_models.summary(before, governed))
     console.print("Serve it: GOVERN_DATA_DIR=" + str(directory) + " govern serve")
     ok = (
-        match is not None
+        demo_models.as_expected(before, governed)
+        and match is not None
         and match["work_id"] == work_ids["astronaut"]
         and not unrelated["matches"]
         and audit["verified"]
