@@ -107,7 +107,12 @@ def main() -> None:
             rows.append((name, bare_ms, governed_ms, overhead))
         services.engine.dispose()
     table = Table(
-        "call", "bare p50", "governed p50", "overhead p50", "overhead p95", "target",
+        "call",
+        "bare p50",
+        "governed p50",
+        "overhead p50",
+        "overhead p95",
+        "target",
         title=f"governance overhead, {size} px (SQLite, this machine)",
     )
     for name, bare_ms, governed_ms, overhead in rows:

@@ -24,7 +24,6 @@ KEYS = [
     ("regulator", "regulator"),
     ("operator", "operator"),
     ("admin", "admin"),
-    ("conservator", "conservator"),
 ]
 
 

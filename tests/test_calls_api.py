@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from governance.auth.service import create_key
+from governance.db import unit_of_work
 from tests.helpers import auth, encode, np_image, photo, png_bytes, register
 from tests.model_helpers import (
     GENERATOR,
@@ -52,7 +54,14 @@ def _model(service: Service, *items, **kw) -> int:
     return response.json()["id"]
 
 
+def _conservator(service: Service) -> None:
+    services = service.app.state.services
+    with unit_of_work(services.engine) as session:
+        service.keys["conservator"] = create_key(session, services.audit, "conservator", "c")[1]
+
+
 def test_a_restoration_waits_for_review_and_keeps_its_evidence(service: Service) -> None:
+    _conservator(service)
     model = _model(service)
     image = np_image(5, 64)
     response = restore(service, encode(image), _mask(64, 64), model)

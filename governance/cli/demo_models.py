@@ -157,7 +157,7 @@ def summary(before: dict[str, Any], governed: dict[str, Any]) -> str:
 
 
 def as_expected(before: dict[str, Any], governed: dict[str, Any]) -> bool:
-    return (
+    return bool(
         before["released"].get("status") == "released"
         and governed["cleared"]["verdict"] == "cleared"
         and governed["blocked"]["verdict"] == "blocked"
