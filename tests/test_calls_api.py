@@ -286,3 +286,25 @@ def test_an_input_larger_than_models_take_is_refused(database_url: str, tmp_path
     response = restore(service, encode(np_image(3)), _mask(64, 64), model)
     assert response.status_code == 413 and response.json()["error"] == "InputTooLarge"
     service.app.state.services.engine.dispose()
+
+
+def test_a_transformers_model_from_a_local_directory_is_governed(
+    service: Service, tmp_path: Path
+) -> None:
+    from tests.tiny_models import save_tiny_swin2sr
+
+    directory = save_tiny_swin2sr(tmp_path / "swin2sr")
+    model = _model(service, adapter=f"transformers:{directory.resolve()}", name="swin")
+    call = restore(service, encode(np_image(4, 40)), _mask(40, 40), model).json()
+    assert call["status"] == "pending_review", call
+    assert call["stages"][3]["evidence"]["adapter"].startswith("transformers:")
+    # Anything added to the model's directory changes what is loaded: refused.
+    (directory / "training-notes.txt").write_text("fine-tuned on new scans")
+    again = restore(service, encode(np_image(4, 40)), _mask(40, 40), model).json()
+    assert again["status"] == "blocked"
+    assert again["reasons"][0]["code"] == "weights_changed"
+    # A directory that no longer loads at all fails the call, recorded.
+    next(directory.glob("*.safetensors")).write_bytes(b"truncated")
+    broken = restore(service, encode(np_image(4, 40)), _mask(40, 40), model).json()
+    assert broken["status"] == "failed"
+    assert broken["reasons"][0]["code"] == "model_unavailable"
