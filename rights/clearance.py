@@ -1,9 +1,10 @@
 """Clearance verdicts: may a model trained on these datasets be used, for each use?
 
-An item that matches a registered work is judged by that work's terms in force
-(never by the dataset's licence: declared licences of training data are often
-wrong); an item that matches nothing is judged by its dataset's licence and legal
-basis. The most restrictive verdict wins, per use and overall.
+An item that matches a registered work is judged by that work's terms in force (a
+dataset's licence never clears it: declared licences of training data are often
+wrong), and by its dataset's licences too; an item that matches nothing by its
+dataset's declared and concluded licences. The most restrictive verdict wins, per
+item, per use and overall.
 """
 
 from collections.abc import Iterable, Mapping
@@ -27,9 +28,6 @@ _FROM_LICENSE = {
     LicenseVerdict.REVIEW: Verdict.REVIEW,
     LicenseVerdict.BLOCKED: Verdict.BLOCKED,
 }
-# Bases under which an item that matches no registered work needs no licence of its own;
-# a TDM exception leaves opt-outs to the registry, whose matches are judged separately.
-BASES_WITHOUT_LICENSE = {"public_domain", "own_work", "consent", "tdm_exception"}
 MAX_LISTED_ITEMS = 1000
 
 
@@ -92,17 +90,23 @@ class UseClearance:
 
 
 def dataset_verdict(dataset: DatasetInfo) -> tuple[Verdict, str, list[str]]:
-    """The verdict for the dataset's items that match no registered work, and why."""
-    # A concluded licence is somebody's check; a declared one only the distributor's claim.
-    assessed = (
-        dataset.concluded_license
-        if dataset.concluded_license != "NOASSERTION"
-        else dataset.declared_license
-    )
-    if dataset.legal_basis in BASES_WITHOUT_LICENSE:
-        return Verdict.CLEARED, assessed, [f"legal basis: {dataset.legal_basis}"]
-    assessment = assess_license(assessed)
-    return _FROM_LICENSE[assessment.verdict], assessed, list(assessment.reasons)
+    """The verdict the dataset's own licences give its items, and why.
+
+    Declared (the distributor's claim) and concluded (somebody's check) licences are
+    both assessed and the stricter wins; the legal basis is kept as evidence but never
+    lifts a licence's verdict: it is a claim too.
+    """
+    if dataset.item_count == 0:
+        return Verdict.REVIEW, "-", ["the dataset lists no items, so nothing in it was checked"]
+    # NOASSERTION says nothing, so it stands only where nothing else was said.
+    stated = {dataset.declared_license, dataset.concluded_license} - {"NOASSERTION"}
+    assessed = sorted(stated) or ["NOASSERTION"]
+    verdicts, reasons = [], []
+    for expression in assessed:
+        assessment = assess_license(expression)
+        verdicts.append(_FROM_LICENSE[assessment.verdict])
+        reasons.extend(assessment.reasons)
+    return worst(verdicts), " / ".join(assessed), reasons
 
 
 def item_verdict(use: Use, work: WorkTerms) -> tuple[Verdict, dict[str, Any], str]:
@@ -141,8 +145,15 @@ def clear_use(
     matched_per_dataset: dict[int, set[int]] = {}
     per_item: dict[tuple[int, int], list[dict[str, Any]]] = {}
     verdicts: list[Verdict] = []
+    own_verdicts = {d.position: dataset_verdict(d) for d in datasets}
     for link in links:
         verdict, term, reason = item_verdict(use, works[link.work_id])
+        # The match may be wrong (a perceptual hash is a candidate): the item's own
+        # dataset licence still binds, and the stricter of the two wins.
+        own = own_verdicts[link.dataset_position][0]
+        if SEVERITY[own] > SEVERITY[verdict]:
+            verdict = own
+            reason += f"; its dataset's licence is {own.value}"
         verdicts.append(verdict)
         matched_per_dataset.setdefault(link.dataset_position, set()).add(link.item_position)
         per_item.setdefault((link.dataset_position, link.item_position), []).append(
@@ -164,14 +175,17 @@ def clear_use(
             result.reasons.append(reason)
     for dataset in datasets:
         unmatched = dataset.item_count - len(matched_per_dataset.get(dataset.position, ()))
-        verdict, assessed, why = dataset_verdict(dataset)
-        if unmatched > 0:
+        verdict, assessed, why = own_verdicts[dataset.position]
+        if unmatched > 0 or dataset.item_count == 0:
             verdicts.append(verdict)
             if verdict is not Verdict.CLEARED:
-                result.reasons.append(
-                    f"dataset '{dataset.name}': {unmatched} item(s) match no registered work "
-                    f"and its licence {assessed} is {verdict.value}: " + "; ".join(why)
+                said = (
+                    f"{unmatched} item(s) match no registered work and its licence "
+                    f"({assessed}) is {verdict.value}: "
+                    if dataset.item_count
+                    else ""
                 )
+                result.reasons.append(f"dataset '{dataset.name}': {said}" + "; ".join(why))
         result.datasets.append(
             {
                 "position": dataset.position,

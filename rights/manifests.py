@@ -109,12 +109,20 @@ class ManifestDataset(BaseModel):
     items: list[ManifestItem] = Field(default_factory=list)
 
 
+class SpdxOrigin(BaseModel):
+    """Which SPDX element a manifest was imported from."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ai_package: Text
+    name: Text
+
+
 class TrainingManifest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     datasets: list[ManifestDataset] = Field(max_length=MAX_DATASETS)
-    # Where the manifest came from when it was imported (e.g. SPDX element ids).
-    spdx: dict[str, Any] | None = None
+    spdx: SpdxOrigin | None = None
 
     @property
     def item_count(self) -> int:

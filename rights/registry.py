@@ -186,15 +186,15 @@ def list_works(
     return works, session.exec(count).one()
 
 
-def works_named_in(session: Session, prompt: str) -> list[tuple[Work, str]]:
-    """Works whose title or creator the prompt names, with which of the two it named."""
+def works_named_in(session: Session, prompt: str) -> list[tuple[Work, str, str]]:
+    """Works whose title or creator the prompt names: (work, "title" or "creator", key)."""
     keys = prompt_keys(prompt)
     if not keys:
         return []
     query = (
-        select(Work, WorkName.kind)
+        select(Work, WorkName.kind, WorkName.key)
         .join(WorkName, col(WorkName.work_id) == col(Work.id))
         .where(col(WorkName.key).in_(keys))
         .order_by(col(Work.id))
     )
-    return [(work, kind) for work, kind in session.exec(query)]
+    return [(work, kind, key) for work, kind, key in session.exec(query)]

@@ -242,6 +242,10 @@ def test_bad_specs_are_refused(spec: str, message: str) -> None:
         load_python_callable(spec, ModelKind.RESTORATION)
 
 
-def test_detector_kind_is_refused() -> None:
-    with pytest.raises(ModelRunError, match="not a detector model"):
-        load_python_callable(f"{FAKES}:blur_restore", ModelKind.DETECTOR)
+def test_a_detector_scores_and_its_score_is_checked() -> None:
+    detector = load_python_callable(f"{FAKES}:brightness_detector", ModelKind.DETECTOR)
+    image = np.full((8, 8, 3), 51, dtype=np.uint8)
+    assert detector.runner.score(image) == pytest.approx(0.2)  # type: ignore[union-attr]
+    wrong = load_python_callable(f"{FAKES}:blur_restore", ModelKind.DETECTOR)
+    with pytest.raises(ModelRunError):
+        wrong.runner.score(image)  # type: ignore[union-attr]

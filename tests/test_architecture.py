@@ -71,3 +71,15 @@ def test_services_never_import_fastapi_and_endpoints_never_query() -> None:
 def test_files_stay_small() -> None:
     for path in _sources():
         assert len(path.read_text().splitlines()) <= 400, path
+
+
+def test_only_adapters_and_builtin_models_touch_torch() -> None:
+    # Every model runs through the governed pipeline: the service reaches torch only
+    # through the adapters, which load the built-in models or a deployment's own.
+    for pkg in ("governance", *LIBRARIES):
+        for path in (ROOT / pkg).rglob("*.py"):
+            relative = path.relative_to(ROOT).as_posix()
+            if "torch" in _imports(path):
+                assert relative.startswith(("governance/builtin/", "governance/adapters/")), (
+                    relative
+                )

@@ -199,6 +199,44 @@ def test_prompts_naming_protected_works_or_creators_are_refused(
         assert call["reasons"][0]["code"] == "prompt_names_protected_work"
 
 
+def test_one_word_names_are_flagged_not_refused_and_hidden_characters_do_not_help(
+    service: Service,
+) -> None:
+    register(
+        service.client,
+        service.keys["bob"],
+        png_bytes("page"),
+        title="Portrait",
+        creator="Anonymous",
+        terms={"ai_generative_training": "notAllowed"},
+    )
+    register(
+        service.client,
+        service.keys["alice"],
+        png_bytes("brick"),
+        title="The Night Watch",
+        creator="Rembrandt van Rijn",
+        terms={"ai_generative_training": "notAllowed"},
+    )
+    model = _model(service, kind="generation", adapter=GENERATOR, name="painter")
+    common = generate(service, model, prompt="a portrait of my grandmother").json()
+    assert common["status"] == "released"
+    flags = common["stages"][2]["evidence"]["named_works"]
+    assert flags[0]["flagged"] and not flags[0]["refuses"]
+    hidden = generate(service, model, prompt="after Rembr\u200bandt van\u2060 Rijn").json()
+    assert hidden["status"] == "blocked"
+
+
+def test_masks_are_read_by_their_depth(service: Service) -> None:
+    model = _model(service)
+    sixteen = np.zeros((64, 64), dtype=np.uint16)
+    sixteen[5:9, 5:9] = 65535
+    sixteen[20:30, 20:30] = 255  # dark in 16 bits: not damage
+    call = restore(service, encode(np_image(3)), encode(Image.fromarray(sixteen)), model).json()
+    assert call["status"] == "pending_review", call
+    assert call["request"]["damaged_pixels"] == 16
+
+
 @pytest.mark.parametrize(
     ("function", "code"),
     [
@@ -235,6 +273,13 @@ def test_weights_changed_since_registration_are_refused(
     call = restore(service, encode(np_image(2)), _mask(64, 64), model).json()
     assert call["status"] == "blocked"
     assert call["reasons"][0]["code"] == "weights_changed"
+    # Registered again, the new code is what runs, not the copy imported before.
+    module.write_text("def restore(image, mask):\n    return image * 0 + 255\n")
+    retrained = _model(service, adapter="python:museum_model:restore", name="retrained")
+    _conservator(service)
+    call = restore(service, encode(np_image(2)), _mask(64, 64), retrained).json()
+    out = service.client.get(call["output_url"], headers=auth(service.keys["conservator"]))
+    assert np.asarray(Image.open(io.BytesIO(out.content)))[15, 15].tolist() == [255, 255, 255]
     sys.modules.pop("museum_model", None)
 
 
@@ -258,6 +303,16 @@ def test_bad_calls_are_refused_and_store_nothing(service: Service) -> None:
         (generate(service, painter, seed=-1), 422, "InvalidRequest"),
         (generate(service, restorer), 422, "WrongModelKind"),
         (generate(service, painter, prompt="a\x00b"), 422, "InvalidRequest"),
+        (
+            service.client.post(
+                "/v1/restorations",
+                headers=auth(service.keys["operator"]),
+                files={"file": ("i.png", image, "image/png"), "mask": ("m.png", mask, "image/png")},
+                data={"metadata": json.dumps({"model": restorer, "parameters": {"x": 1e308}})},
+            ),
+            422,
+            "InvalidMetadata",
+        ),
     ]
     no_mask = service.client.post(
         "/v1/restorations",

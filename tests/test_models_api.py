@@ -106,9 +106,14 @@ def test_constrained_terms_block_and_unknown_terms_defer_to_the_work_licence(
         ("CC-BY-NC-4.0", "NOASSERTION", "license", "review"),
         ("NOASSERTION", "NOASSERTION", "license", "review"),
         ("NONE", "NOASSERTION", "license", "blocked"),
-        ("CC-BY-NC-4.0", "CC-BY-4.0", "license", "cleared"),  # a concluded licence counts
+        ("NOASSERTION", "CC-BY-4.0", "license", "cleared"),  # somebody checked
+        ("CC-BY-NC-4.0", "CC-BY-4.0", "license", "review"),  # they disagree: the stricter
         ("CC0-1.0", "CC-BY-SA-4.0", "license", "review"),
-        ("NOASSERTION", "NOASSERTION", "own_work", "cleared"),
+        ("NONE", "MIT", "license", "blocked"),
+        # A legal basis is a claim like any other: it never lifts a licence's verdict.
+        ("NOASSERTION", "NOASSERTION", "own_work", "review"),
+        ("NONE", "NOASSERTION", "public_domain", "blocked"),
+        ("CC0-1.0", "NOASSERTION", "tdm_exception", "cleared"),
         ("MIT OR CC-BY-NC-4.0", "NOASSERTION", "license", "cleared"),
     ],
 )
@@ -120,6 +125,25 @@ def test_licence_policy_judges_items_that_match_no_work(
     )
     model = register_model(service.client, service.keys["admin"], body).json()
     assert model["clearance"]["verdict"] == verdict
+
+
+def test_an_empty_dataset_needs_review(service: Service) -> None:
+    body = manifest(license="CC0-1.0")
+    model = register_model(service.client, service.keys["admin"], body).json()
+    assert model["clearance"]["verdict"] == "review"
+    reasons = _clearance(service, model["id"])["uses"]["ai_training"]["reasons"]
+    assert "lists no items" in reasons[0]
+
+
+def test_a_matched_item_is_bound_by_its_dataset_licence_too(service: Service) -> None:
+    register(
+        service.client, service.keys["alice"], png_bytes("clock"), terms={"ai_training": "allowed"}
+    )
+    body = manifest(item_of("clock"), license="NONE")
+    model = register_model(service.client, service.keys["admin"], body).json()
+    uses = _clearance(service, model["id"])["uses"]
+    assert uses["ai_training"]["verdict"] == "blocked"
+    assert "its dataset's licence is blocked" in uses["ai_training"]["items"][0]["reason"]
 
 
 def test_clearance_is_recomputed_when_terms_change_and_when_works_arrive(
@@ -292,3 +316,26 @@ def test_an_item_given_as_an_image_is_hashed_and_matched(service: Service) -> No
         service.client, service.keys["admin"], manifest({"image": "bm90IGFuIGltYWdl"}), name="x"
     )
     assert bad.status_code == 422 and bad.json()["error"] == "InvalidManifest"
+
+
+def test_a_detector_is_registered_and_cleared_for_the_uses_it_needs(service: Service) -> None:
+    response = register_model(
+        service.client,
+        service.keys["admin"],
+        manifest(unrelated_item(1)),
+        name="synthetic-detector",
+        kind="detector",
+        adapter="python:tests.fake_models:brightness_detector",
+    )
+    assert response.status_code == 201, response.text
+    clearance = _clearance(service, response.json()["id"])
+    assert clearance["required"] == ["data_mining", "ai_training"]
+    builtin = register_model(
+        service.client,
+        service.keys["admin"],
+        manifest(unrelated_item(1)),
+        name="d2",
+        kind="detector",
+        adapter="builtin:generation",
+    )
+    assert builtin.status_code == 422 and builtin.json()["error"] == "InvalidAdapter"

@@ -30,10 +30,14 @@ class Generator(Protocol):
     ) -> np.ndarray: ...
 
 
+class Detector(Protocol):
+    def score(self, image: np.ndarray, deadline: float | None = None) -> float: ...
+
+
 @dataclass(frozen=True)
 class LoadedModel:
     """A model ready to run, with the SHA-256 of the weights it was loaded from."""
 
     kind: ModelKind
     weights_sha256: str
-    runner: Restorer | Generator
+    runner: Restorer | Generator | Detector

@@ -56,8 +56,8 @@ def parse_adapter(spec: str, kind: ModelKind) -> AdapterSpec:
         module, colon, function = target.partition(":")
         if not colon or not module or not function.isidentifier():
             raise InvalidAdapterError("a python adapter is python:<module>:<function>")
-    if kind is ModelKind.DETECTOR:
-        raise InvalidAdapterError("detector models are not run by this version of the service")
+    if kind is ModelKind.DETECTOR and scheme != "python":
+        raise InvalidAdapterError("detectors are registered with a python:<module>:<function>")
     return AdapterSpec(scheme, target)
 
 
@@ -67,9 +67,14 @@ def _stamp(spec: AdapterSpec) -> tuple[tuple[str, int, int], ...]:
         paths = [_builtin_weights(spec.target)]
     elif spec.scheme == "transformers":
         root = Path(spec.target)
-        paths = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else []
+        if not (root / "config.json").is_file():
+            raise ModelRunError(f"{root} holds no config.json: it is not a transformers model")
+        paths = sorted(p for p in root.rglob("*") if p.is_file())
     else:
-        found = importlib.util.find_spec(spec.target.partition(":")[0])
+        try:
+            found = importlib.util.find_spec(spec.target.partition(":")[0])
+        except (ImportError, ValueError) as exc:
+            raise ModelRunError(f"the module cannot be found: {exc}") from None
         origin = found.origin if found is not None else None
         paths = [Path(origin)] if origin and os.path.exists(origin) else []
     out = []
@@ -121,11 +126,12 @@ class ModelLoader:
 
     def load(self, spec: AdapterSpec, kind: ModelKind) -> LoadedModel:
         key = (str(spec), kind)
+        # Outside the lock: a large model directory takes a while to list.
+        try:
+            stamp = _stamp(spec)
+        except OSError as exc:
+            raise ModelRunError(f"the model's files cannot be read: {exc}") from None
         with self._lock:
-            try:
-                stamp = _stamp(spec)
-            except OSError as exc:
-                raise ModelRunError(f"the model's files cannot be read: {exc}") from None
             cached = self._cache.get(key)
             if cached is not None and cached[0] == stamp:
                 return cached[1]

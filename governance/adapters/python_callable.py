@@ -6,6 +6,7 @@ does not trust is its return value, which is checked before it can become a reco
 """
 
 import importlib
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,15 +27,13 @@ def load_python_callable(spec: str, kind: ModelKind) -> LoadedModel:
     SHA-256 of the module's source file.
     """
     function, source = _resolve(spec)
-    runner: CallableRestorer | CallableGenerator
+    runner: CallableRestorer | CallableGenerator | CallableDetector
     if kind is ModelKind.RESTORATION:
         runner = CallableRestorer(function)
     elif kind is ModelKind.GENERATION:
         runner = CallableGenerator(function)
     else:
-        raise ModelRunError(
-            f"a Python callable can be a restoration or generation model, not a {kind} model"
-        )
+        runner = CallableDetector(function)
     return LoadedModel(kind=kind, weights_sha256=file_sha256(source), runner=runner)
 
 
@@ -43,7 +42,10 @@ def _resolve(spec: str) -> tuple[Callable[..., Any], Path]:
     if not module_name or not attribute:
         raise ModelRunError(f"the model spec {spec!r} is not of the form module:function")
     try:
-        module = importlib.import_module(module_name)
+        loaded = sys.modules.get(module_name)
+        # The loader comes here when the source file changed: run the code it hashes,
+        # not the copy imported before.
+        module = importlib.reload(loaded) if loaded else importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
         # Tell "no such module" apart from "the module needs something not installed".
         if exc.name is not None and (module_name + ".").startswith(exc.name + "."):
@@ -114,6 +116,25 @@ class CallableGenerator:
         result = _call(self._function, prompt=prompt, seed=seed, width=width, height=height)
         check_deadline(deadline)
         return _as_rgb_uint8(result, height, width)
+
+
+class CallableDetector:
+    """A Detector over `function(image) -> score in [0, 1]` (screening runs it; a later
+    version of the pipeline). Registered now so that its training data is cleared too."""
+
+    def __init__(self, function: Callable[..., Any]) -> None:
+        self._function = function
+
+    def score(self, image: np.ndarray, deadline: float | None = None) -> float:
+        check_deadline(deadline)
+        result = _call(self._function, image.copy())
+        try:
+            value = float(result)
+        except (TypeError, ValueError):
+            raise ModelRunError(f"the detector returned {type(result).__name__}") from None
+        if not 0.0 <= value <= 1.0:
+            raise ModelRunError(f"the detector returned {value}, not a score in [0, 1]")
+        return value
 
 
 def _as_rgb_uint8(result: object, height: int, width: int) -> np.ndarray:

@@ -113,7 +113,9 @@ class DiffusionNet(nn.Module):
             _ResBlock(widths[i] * 2, widths[max(i - 1, 0)], emb)
             for i in reversed(range(len(widths)))
         )
-        self.out = nn.Sequential(nn.GroupNorm(8, width), nn.SiLU(), nn.Conv2d(width, 3, 3, padding=1))
+        self.out = nn.Sequential(
+            nn.GroupNorm(8, width), nn.SiLU(), nn.Conv2d(width, 3, 3, padding=1)
+        )
 
     def forward(self, x: torch.Tensor, t: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         emb = self.time(_timestep_embedding(t, self.width)) + self.label(c)
@@ -136,7 +138,11 @@ class DiffusionNet(nn.Module):
 
 
 def save_weights(
-    model: DiffusionNet, config: dict[str, int], classes: list[str], path: Path, meta: dict[str, Any]
+    model: DiffusionNet,
+    config: dict[str, int],
+    classes: list[str],
+    path: Path,
+    meta: dict[str, Any],
 ) -> None:
     """Float16 state dict, the config and class names to rebuild the net, and how it was trained."""
     state = {k: v.detach().to(torch.float16) for k, v in model.state_dict().items()}

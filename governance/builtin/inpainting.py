@@ -102,6 +102,12 @@ class InpaintNet(nn.Module):
         self.middle = nn.Sequential(*(_Dilated(widths[-1], 2 ** (i + 1)) for i in range(dilated)))
         self.up = nn.ModuleList(_Block(widths[i + 1] + widths[i], widths[i]) for i in range(levels))
         self.head = nn.Conv2d(widths[0], 3, 1)
+        for module in self.modules():
+            if isinstance(module, nn.Conv2d):
+                # Default init shrinks activations layer by layer; He init keeps them alive,
+                # which shortens the early plateau where nothing is learned.
+                nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
+                nn.init.zeros_(module.bias)  # type: ignore[arg-type]
         # The network starts as the harmonic fill and learns corrections to it.
         nn.init.zeros_(self.head.weight)
         nn.init.zeros_(self.head.bias)

@@ -20,6 +20,8 @@ RESTORATION_USES = (Use.RESTORATION, Use.AI_INFERENCE)
 # refusing all AI training refuses that too.
 GENERATIVE_USES = (Use.AI_GENERATIVE_TRAINING, Use.AI_TRAINING)
 FORBIDDING = {TermValue.NOT_ALLOWED, TermValue.CONSTRAINED}
+# Every work the input matches is judged, not only the closest few.
+MAX_MATCHES = 1000
 
 
 class Authenticate:
@@ -66,7 +68,9 @@ class InputRights:
 
     def run(self, call: CallContext) -> StageResult:
         assert call.image is not None
-        matches = match_image(call.session, call.services, Image.fromarray(call.image))
+        matches = match_image(
+            call.session, call.services, Image.fromarray(call.image), limit=MAX_MATCHES
+        )
         works = work_terms(call.session, {m.work_id for m in matches})
         found = []
         reasons = []
@@ -89,21 +93,37 @@ class InputRights:
 
 
 class PromptCheck:
+    """Refuses prompts that name a protected work's title or creator.
+
+    A one-word name ("Portrait", "Anonymous") is too common to refuse on: it is recorded
+    as a flag in the evidence, and only names of two words or more refuse.
+    """
+
     name = "prompt_check"
 
     def run(self, call: CallContext) -> StageResult:
         prompt = call.request["prompt"]
         named = registry.works_named_in(call.session, prompt)
-        works = work_terms(call.session, {w.id for w, _ in named if w.id is not None})
+        works = work_terms(call.session, {w.id for w, _, _ in named if w.id is not None})
         found = []
         reasons = []
-        for work, what in named:
+        for work, what, key in named:
             assert work.id is not None
             terms = works[work.id]
             values = {u.value: _terms_of(terms.terms.get(u.value)).value for u in GENERATIVE_USES}
-            found.append({"work_id": work.id, "named": what, "terms": values})
             forbidding = [u for u, v in values.items() if TermValue(v) in FORBIDDING]
-            if forbidding:
+            refuses = bool(forbidding) and " " in key
+            found.append(
+                {
+                    "work_id": work.id,
+                    "named": what,
+                    "key": key,
+                    "terms": values,
+                    "refuses": refuses,
+                    "flagged": bool(forbidding) and not refuses,
+                }
+            )
+            if refuses:
                 reasons.append(
                     {
                         "code": "prompt_names_protected_work",

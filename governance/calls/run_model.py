@@ -1,16 +1,18 @@
 """Running the model under the call's limits, and keeping what it made.
 
-Threads cannot be killed: a model past its time limit is told so through its
-deadline (the built-in models check it between steps) and the call is recorded as
-failed at once; a Python callable that never looks at its deadline runs on in its
-thread until it returns, and its result is thrown away.
+Each run gets a thread of its own, so the time limit counts the model's time and
+never a wait in a queue. Threads cannot be killed: a model past its limit is told so
+through its deadline (the built-in models check it between steps) and the call is
+recorded as failed at once; a Python callable that never looks at its deadline runs
+on until it returns, its result thrown away. Such runs still count against
+MAX_RUNNING, so hung models make new calls fail fast (`model_busy`) instead of
+piling up threads.
 """
 
 import hashlib
 import io
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 import numpy as np
@@ -21,7 +23,33 @@ from governance.adapters.errors import ModelRunError, ModelTimeout
 from governance.adapters.loader import AdapterSpec
 from governance.calls.context import CallContext, Outcome, StageResult, failed, refused
 
-_EXECUTOR = ThreadPoolExecutor(max_workers=4, thread_name_prefix="governed-model")
+MAX_RUNNING = 8
+_running = threading.BoundedSemaphore(MAX_RUNNING)
+
+
+class _Run:
+    """One model run in its own thread; the slot is given back when the model returns."""
+
+    def __init__(self, loaded: LoadedModel, call: CallContext, deadline: float) -> None:
+        self.output: np.ndarray | None = None
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._work, args=(loaded, call, deadline), daemon=True, name="governed-model"
+        )
+
+    def _work(self, loaded: LoadedModel, call: CallContext, deadline: float) -> None:
+        try:
+            self.output = _invoke(loaded, call, deadline)
+        except BaseException as exc:  # handed to the request thread, which judges it
+            self.error = exc
+        finally:
+            _running.release()
+
+    def finish(self, timeout: float) -> bool:
+        """Start, wait up to `timeout`; False when the model is still running."""
+        self._thread.start()
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
 
 
 class RunModel:
@@ -33,7 +61,7 @@ class RunModel:
         kind = ModelKind(model.kind)
         try:
             loaded = call.services.models.load(AdapterSpec(scheme, target), kind)
-        except ModelRunError as exc:
+        except Exception as exc:  # whatever loading raises, the call fails on the record
             return failed(self.name, "model_unavailable", f"the model cannot be loaded: {exc}")
         evidence: dict[str, Any] = {
             "model_id": model.id,
@@ -51,21 +79,27 @@ class RunModel:
                 evidence,
             )
         timeout = call.services.settings.model_timeout_seconds
-        deadline = time.monotonic() + timeout
+        if not _running.acquire(blocking=False):
+            return failed(
+                self.name,
+                "model_busy",
+                f"{MAX_RUNNING} model runs are still going (some past their limit); try later",
+                evidence,
+            )
         started = time.perf_counter()
-        future = _EXECUTOR.submit(_invoke, loaded, call, deadline)
-        try:
-            output = future.result(timeout=timeout)
-        except (FutureTimeout, ModelTimeout):
+        run = _Run(loaded, call, time.monotonic() + timeout)
+        if not run.finish(timeout) or isinstance(run.error, ModelTimeout):
             return failed(
                 self.name, "model_timeout", f"the model ran past its {timeout:g} s limit", evidence
             )
-        except ModelRunError as exc:
-            return failed(self.name, "model_error", str(exc), evidence)
-        except Exception as exc:  # a model's own bug must not become the service's 500
+        if isinstance(run.error, ModelRunError):
+            return failed(self.name, "model_error", str(run.error), evidence)
+        if run.error is not None:  # a model's own bug must not become the service's 500
+            raised = type(run.error).__name__
             return failed(
-                self.name, "model_error", f"the model raised {type(exc).__name__}: {exc}", evidence
+                self.name, "model_error", f"the model raised {raised}: {run.error}", evidence
             )
+        output = run.output
         evidence["run_ms"] = round((time.perf_counter() - started) * 1000, 3)
         problem = _check_output(output, call)
         if problem:

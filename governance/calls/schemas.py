@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from governance.text import no_nul
 
@@ -14,7 +14,18 @@ class RestorationMetadata(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     model: int = Field(ge=1, le=2**31 - 1, description="the registered model's id")
-    parameters: dict[str, Any] = Field(default_factory=dict)
+    parameters: dict[str, Any] = Field(
+        default_factory=dict,
+        description="none of this version's adapters takes parameters: send none or {}",
+    )
+
+    @field_validator("parameters")
+    @classmethod
+    def _no_parameters(cls, value: dict[str, Any]) -> dict[str, Any]:
+        # Recording parameters that no model reads would make the evidence lie.
+        if value:
+            raise ValueError("no adapter of this version takes parameters; send {}")
+        return value
 
 
 class GenerationIn(BaseModel):

@@ -4,6 +4,7 @@ import hashlib
 from typing import Any
 
 import numpy as np
+from PIL import Image
 from pydantic import ValidationError
 from sqlmodel import Session
 
@@ -27,7 +28,7 @@ from governance.errors import (
 )
 from governance.images import decode_image
 from governance.services import Services
-from rights.fingerprints import gray8
+from rights.fingerprints import HIGH_DEPTH, gray8
 
 CALL_READERS = (Role.OPERATOR, Role.AUDITOR, Role.CONSERVATOR, Role.ADMIN)
 # Who may fetch an output, by the call's status: unreleased outputs only for review.
@@ -56,7 +57,7 @@ def _model_of_kind(session: Session, model_id: int, kind: str) -> AiModel:
     return model
 
 
-def _rgb(data: bytes, services: Services, what: str) -> np.ndarray:
+def _decoded(data: bytes, services: Services, what: str) -> Image.Image:
     decoded = decode_image(data, services.settings)
     pixels = decoded.width * decoded.height
     if pixels > services.settings.max_model_pixels:
@@ -64,10 +65,24 @@ def _rgb(data: bytes, services: Services, what: str) -> np.ndarray:
             f"the {what} has {decoded.width}x{decoded.height} pixels; models take at most "
             f"{services.settings.max_model_pixels}"
         )
-    image = decoded.image
-    if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
+    return decoded.image
+
+
+def _rgb(data: bytes, services: Services) -> np.ndarray:
+    image = _decoded(data, services, "image")
+    if image.mode in HIGH_DEPTH:
         image = gray8(image)
     return np.asarray(image.convert("RGB"), dtype=np.uint8)
+
+
+def _damage(data: bytes, services: Services) -> np.ndarray:
+    """True where the mask is light: over half of its mode's range, whatever the depth."""
+    image = _decoded(data, services, "mask")
+    if image.mode == "F":
+        return np.asarray(image) > 0.5
+    if image.mode in HIGH_DEPTH:  # 16-bit masks, which Pillow may also open as "I"
+        return np.asarray(image) > 32767
+    return np.asarray(image.convert("L")) > 127
 
 
 def restore(
@@ -80,14 +95,13 @@ def restore(
 ) -> CallOut:
     require_role(principal, Role.OPERATOR)
     model = _model_of_kind(session, metadata.model, "restoration")
-    image = _rgb(image_data, services, "image")
-    mask_rgb = _rgb(mask_data, services, "mask")
-    if mask_rgb.shape != image.shape:
+    image = _rgb(image_data, services)
+    mask = _damage(mask_data, services)
+    if mask.shape != image.shape[:2]:
         raise InvalidMask(
-            f"the mask is {mask_rgb.shape[1]}x{mask_rgb.shape[0]}; the image is "
+            f"the mask is {mask.shape[1]}x{mask.shape[0]}; the image is "
             f"{image.shape[1]}x{image.shape[0]}"
         )
-    mask = mask_rgb.max(axis=2) > 127
     if not mask.any():
         raise InvalidMask("the mask marks no damaged pixel (white or light marks damage)")
     request = {
@@ -145,6 +159,9 @@ def get_output(
 ) -> tuple[bytes, str]:
     """The output's bytes and media type, to whom the call's status allows."""
     row = _call_or_404(session, call_id)
+    # Only those who may read the call learn more than "not released to you".
+    if row.status != CallStatus.RELEASED.value and principal.role not in CALL_READERS:
+        raise Forbidden(f"the output of call {call_id} is not released to {principal.role}")
     readers = OUTPUT_READERS.get(row.status)
     if readers is None or row.output_sha256 is None:
         raise NoOutput(f"call {call_id} is {row.status}: it has no output to serve")
