@@ -46,6 +46,7 @@ CLEARED_IDS: frozenset[str] = frozenset(
         # Public domain dedications and equivalents
         "CC0-1.0",
         "CC-PDDC",
+        "CC-PDM-1.0",  # the Public Domain Mark: a label for works free of known copyright
         "PDDL-1.0",
         "Unlicense",
         "0BSD",

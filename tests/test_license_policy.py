@@ -19,6 +19,7 @@ BLOCKED = LicenseVerdict.BLOCKED
     [
         "CC0-1.0",
         "CC-PDDC",
+        "CC-PDM-1.0",
         "PDDL-1.0",
         "Unlicense",
         "CC-BY-1.0",

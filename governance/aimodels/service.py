@@ -180,7 +180,13 @@ def ensure_builtin_models(session: Session, services: Services) -> None:
                 version="1",
                 training_manifest=training_manifest(kind),
             )
-            _register(session, services, body, "system")
+            # Two processes starting together: the one that waited on the lock finds
+            # the model registered by the other, and the savepoint keeps its session usable.
+            try:
+                with session.begin_nested():
+                    _register(session, services, body, "system")
+            except DuplicateModel:
+                continue
 
 
 def get_model(session: Session, principal: Principal, model_id: int) -> ModelOut:

@@ -18,7 +18,7 @@ from torch import nn
 
 from governance.adapters.errors import check_deadline
 
-DEFAULT_CONFIG: dict[str, int] = {"size": 32, "width": 64, "timesteps": 1000}
+DEFAULT_CONFIG: dict[str, int] = {"size": 32, "width": 48, "timesteps": 1000}
 SAMPLING_STEPS = 25
 GUIDANCE = 3.0
 MAX_SIDE = 8192
@@ -96,7 +96,9 @@ class _ResBlock(nn.Module):
 class DiffusionNet(nn.Module):
     """Predicts the noise in a B x 3 x S x S image at timestep t for class c (B, B)."""
 
-    def __init__(self, classes: int, size: int = 32, width: int = 64, timesteps: int = 1000):
+    def __init__(
+        self, classes: int, size: int = 32, width: int = 64, timesteps: int = 1000
+    ) -> None:
         super().__init__()
         self.size, self.width, self.timesteps = size, width, timesteps
         self.null_class = classes  # the extra embedding used for "no class"

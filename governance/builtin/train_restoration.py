@@ -96,7 +96,8 @@ def train(steps: int, batch_size: int, out: Path, lr: float) -> None:
     except RuntimeError as exc:  # some builds lack deterministic kernels; say so, go on
         print(f"deterministic algorithms unavailable: {exc}")
     started = time.monotonic()
-    colour, grey = [], []
+    colour: list[list[torch.Tensor]] = []
+    grey: list[list[torch.Tensor]] = []
     for name in RESTORATION_TRAINING:
         image = load_photo(name)
         (grey if is_grey(image) else colour).append(pyramid(image))
@@ -112,23 +113,22 @@ def train(steps: int, batch_size: int, out: Path, lr: float) -> None:
     schedule = torch.optim.lr_scheduler.OneCycleLR(
         optimiser, max_lr=lr, total_steps=steps, pct_start=0.05
     )
-    running = 0.0
+    running: list[float] = []
     for step in range(1, steps + 1):
         x, target = batch(colour, grey, masks, rng, batch_size)
         loss = masked_l1(model(x), target, x[:, 3:4])
         optimiser.zero_grad(set_to_none=True)
-        loss.backward()
+        loss.backward()  # type: ignore[no-untyped-call]
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimiser.step()
         schedule.step()
-        running += float(loss.detach())
+        running.append(float(loss.detach()))
         if step % 100 == 0 or step == steps:
+            elapsed = time.monotonic() - started
             print(
-                f"step {step}/{steps} masked L1 {running / (100 if step % 100 == 0 else step % 100):.4f} "
-                f"{time.monotonic() - started:.0f}s",
-                flush=True,
+                f"step {step}/{steps} masked L1 {np.mean(running):.4f} {elapsed:.0f}s", flush=True
             )
-            running = 0.0
+            running = []
     meta = {
         "seed": SEED,
         "steps": steps,
@@ -144,7 +144,7 @@ def train(steps: int, batch_size: int, out: Path, lr: float) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--steps", type=int, default=2400)
+    parser.add_argument("--steps", type=int, default=1400)
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--out", type=Path, default=weights_path())
