@@ -20,9 +20,9 @@ from skimage.metrics import structural_similarity
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from governance.builtin.damage import damage_mask  # noqa: E402
-from governance.builtin.inpainting import BuiltinInpainter  # noqa: E402
-from governance.builtin.photos import HELD_OUT, load_photo  # noqa: E402
+from governance.builtin.damage import damage_mask
+from governance.builtin.inpainting import BuiltinInpainter
+from governance.builtin.photos import HELD_OUT, load_photo
 
 Method = Callable[[np.ndarray, np.ndarray], np.ndarray]
 MASK_SEED = 7000
@@ -43,9 +43,7 @@ def masked_psnr(truth: np.ndarray, restored: np.ndarray, mask: np.ndarray) -> fl
 
 
 def masked_ssim(truth: np.ndarray, restored: np.ndarray, mask: np.ndarray) -> float:
-    _, full = structural_similarity(
-        truth, restored, data_range=255, channel_axis=-1, full=True
-    )
+    _, full = structural_similarity(truth, restored, data_range=255, channel_axis=-1, full=True)
     return float(full[mask].mean())
 
 

@@ -93,7 +93,7 @@ def test_generation_is_deterministic_per_seed(generator):
 
 @pytest.mark.parametrize(("width", "height"), [(70, 30), (17, 100), (1, 1)])
 def test_generation_honours_the_size(generator, width, height):
-    image = generator.generate("moon craters", seed=1, width=width, height=height)
+    image = generator.generate("rocket launch", seed=1, width=width, height=height)
     assert image.shape == (height, width, 3) and image.dtype == np.uint8
 
 
@@ -105,8 +105,8 @@ def test_generation_without_known_words_is_unconditional(generator):
 
 def test_different_classes_give_different_images(generator):
     cat = generator.generate("cat", seed=5, width=32, height=32)
-    moon = generator.generate("moon", seed=5, width=32, height=32)
-    assert not np.array_equal(cat, moon)
+    galaxy = generator.generate("galaxy", seed=5, width=32, height=32)
+    assert not np.array_equal(cat, galaxy)
 
 
 def test_vocabulary_maps_words_to_classes(generator):
@@ -118,23 +118,26 @@ def test_vocabulary_maps_words_to_classes(generator):
         "mug": "coffee",
         "rocket": "rocket",
         "launch": "rocket",
-        "coins": "coins",
-        "money": "coins",
-        "moon": "moon",
-        "crater": "moon",
+        "astronaut": "astronaut",
+        "bricks": "brick",
         "galaxy": "hubble_deep_field",
+        "stars": "hubble_deep_field",
         "hubble": "hubble_deep_field",
     }
     for word, name in expected.items():
         assert generator.vocabulary[word] == name
     assert set(generator.vocabulary.values()) <= set(generator.classes)
-    assert generator.classes_for("A KITTEN drinking Coffee on the Moon") == [
+    assert generator.classes_for("A KITTEN drinking Coffee under the Stars") == [
         "chelsea",
         "coffee",
-        "moon",
+        "hubble_deep_field",
     ]
-    # Whole words only: "cattle" and "moonlight" name no class.
-    assert generator.classes_for("cattle by moonlight") == []
+    # Whole words only: "cattle" and "rockets" name no class.
+    assert generator.classes_for("cattle and rockets") == []
+    # Photographs the generator did not learn from are no classes, and their words no prompts.
+    assert set(generator.classes) == set(GENERATION_TRAINING)
+    assert "moon" not in generator.vocabulary and "coins" not in generator.vocabulary
+    assert generator.classes_for("the moon") == []
     assert generator.classes_for("cat, cat; kitten!") == ["chelsea"]
 
 
@@ -159,6 +162,8 @@ def test_manifests_list_the_training_files(kind, trained):
         assert normalise_license(dataset["declared_license"]) == dataset["declared_license"]
         assert normalise_license(dataset["concluded_license"]) == dataset["concluded_license"]
         assert dataset["legal_basis"] == "license"
+        # Only photographs with a stated licence or public-domain dedication are trained on.
+        assert dataset["declared_license"] in {"CC0-1.0", "CC-PDM-1.0"}
         assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", dataset["acquired_at"])
         for item in dataset["items"]:
             name = item["source"].removeprefix("skimage.data.")

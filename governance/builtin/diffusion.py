@@ -156,11 +156,14 @@ def save_weights(
 class BuiltinGenerator:
     """Text-to-image in a very small world: each prompt word names one training photograph."""
 
-    vocabulary: dict[str, str] = VOCABULARY
-
     def __init__(self, model: DiffusionNet, classes: list[str]) -> None:
         self.model = model.eval()
         self.classes = list(classes)
+        # Only words for classes these weights were trained on: a word for a photograph
+        # left out of training must not summon whatever the net makes of an unseen label.
+        self.vocabulary: dict[str, str] = {
+            word: name for word, name in VOCABULARY.items() if name in self.classes
+        }
         self.alphas = alphas_cumprod(model.timesteps)
 
     @classmethod
@@ -176,7 +179,7 @@ class BuiltinGenerator:
         found: list[str] = []
         for word in _WORD.findall(prompt.lower()):
             name = self.vocabulary.get(word)
-            if name is not None and name in self.classes and name not in found:
+            if name is not None and name not in found:
                 found.append(name)
         return found
 

@@ -68,7 +68,8 @@ def train(steps: int, batch_size: int, out: Path, lr: float) -> None:
     size = DEFAULT_CONFIG["size"]
     images = torch.cat([crops(name, rng, CROPS_PER_CLASS, size) for name in classes])
     labels = torch.arange(len(classes)).repeat_interleave(CROPS_PER_CLASS)
-    print(f"{len(classes)} classes, {len(images)} crops, ready in {time.monotonic() - started:.0f}s")
+    ready = time.monotonic() - started
+    print(f"{len(classes)} classes, {len(images)} crops, ready in {ready:.0f}s")
 
     model = DiffusionNet(len(classes), **DEFAULT_CONFIG)
     # Sampling from an exponential moving average of the weights gives cleaner images
@@ -104,11 +105,13 @@ def train(steps: int, batch_size: int, out: Path, lr: float) -> None:
         running.append(float(loss.detach()))
         if step % 100 == 0 or step == steps:
             elapsed = time.monotonic() - started
-            print(f"step {step}/{steps} noise MSE {np.mean(running):.4f} {elapsed:.0f}s", flush=True)
+            mse = np.mean(running)
+            print(f"step {step}/{steps} noise MSE {mse:.4f} {elapsed:.0f}s", flush=True)
             running = []
     meta = {"seed": SEED, "steps": steps, "batch": batch_size, "crops_per_class": CROPS_PER_CLASS}
     save_weights(ema, DEFAULT_CONFIG, classes, out, meta)
-    print(f"saved {out} ({out.stat().st_size / 1e6:.2f} MB) after {time.monotonic() - started:.0f}s")
+    megabytes, elapsed = out.stat().st_size / 1e6, time.monotonic() - started
+    print(f"saved {out} ({megabytes:.2f} MB) after {elapsed:.0f}s")
 
 
 def main() -> None:
@@ -118,6 +121,8 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--out", type=Path, default=weights_path())
     args = parser.parse_args()
+    if args.steps < 1:
+        parser.error("--steps must be at least 1")
     train(args.steps, args.batch, args.out, args.lr)
 
 

@@ -111,7 +111,11 @@ def train(steps: int, batch_size: int, out: Path, lr: float) -> None:
     model = InpaintNet(**DEFAULT_CONFIG)
     optimiser = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
     schedule = torch.optim.lr_scheduler.OneCycleLR(
-        optimiser, max_lr=lr, total_steps=steps, pct_start=0.05
+        # 5% warm-up; short test runs need a few warm-up steps or the schedule divides by 0.
+        optimiser,
+        max_lr=lr,
+        total_steps=steps,
+        pct_start=max(0.05, min(0.5, 3 / steps)),
     )
     running: list[float] = []
     for step in range(1, steps + 1):
@@ -149,6 +153,8 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--out", type=Path, default=weights_path())
     args = parser.parse_args()
+    if args.steps < 10:
+        parser.error("--steps must be at least 10")
     train(args.steps, args.batch, args.out, args.lr)
 
 
