@@ -101,7 +101,8 @@ def dataset_verdict(dataset: DatasetInfo) -> tuple[Verdict, str, list[str]]:
     # NOASSERTION says nothing, so it stands only where nothing else was said.
     stated = {dataset.declared_license, dataset.concluded_license} - {"NOASSERTION"}
     assessed = sorted(stated) or ["NOASSERTION"]
-    verdicts, reasons = [], []
+    verdicts: list[Verdict] = []
+    reasons: list[str] = []
     for expression in assessed:
         assessment = assess_license(expression)
         verdicts.append(_FROM_LICENSE[assessment.verdict])
