@@ -155,7 +155,8 @@ def rss_bytes() -> int:
 
 def bench_registration(root: Path, count: int) -> dict[str, float]:
     images = distinct_images(count)
-    app = create_app(Settings(data_dir=root / "reg", register_builtin_models=False))
+    # With the built-in models: each registration is matched against their training items.
+    app = create_app(Settings(data_dir=root / "reg"))
     with unit_of_work(app.state.services.engine) as session:
         key = create_key(session, app.state.services.audit, "rights_holder", "bench")[1]
     client = TestClient(app)

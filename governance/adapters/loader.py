@@ -13,8 +13,9 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from governance.adapters.base import LoadedModel, ModelKind
+from governance.adapters.base import Generator, LoadedModel, ModelKind, Restorer
 from governance.adapters.errors import ModelRunError
+from governance.adapters.hashing import file_sha256
 
 BUILTIN_KINDS = {"restoration": ModelKind.RESTORATION, "generation": ModelKind.GENERATION}
 SCHEMES = ("builtin", "transformers", "python")
@@ -95,19 +96,21 @@ def _builtin_weights(name: str) -> Path:
 
 
 def _load(spec: AdapterSpec, kind: ModelKind) -> LoadedModel:
-    from governance.adapters.hashing import file_sha256
-
+    # Imports are deferred throughout: torch and transformers take seconds to import,
+    # and a process that never runs a model (the CLI's keys and audit commands) needs
+    # neither.
     if spec.scheme == "builtin":
+        runner: Restorer | Generator
         if spec.target == "restoration":
             from governance.builtin.inpainting import BuiltinInpainter
 
-            runner: object = BuiltinInpainter.load()
+            runner = BuiltinInpainter.load()
         else:
             from governance.builtin.diffusion import BuiltinGenerator
 
             runner = BuiltinGenerator.load()
         weights = file_sha256(_builtin_weights(spec.target))
-        return LoadedModel(kind=kind, weights_sha256=weights, runner=runner)  # type: ignore[arg-type]
+        return LoadedModel(kind=kind, weights_sha256=weights, runner=runner)
     if spec.scheme == "transformers":
         from governance.adapters.hf import load_transformers_restorer
 

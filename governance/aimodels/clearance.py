@@ -47,11 +47,7 @@ def compute(session: Session, model: AiModel) -> tuple[Verdict, dict[str, Any]]:
             legal_basis=d.legal_basis,
             item_count=d.item_count,
         )
-        for d in session.exec(
-            select(TrainingDataset)
-            .where(TrainingDataset.model_id == model.id)
-            .order_by(col(TrainingDataset.position))
-        )
+        for d in datasets_of(session, model)
     ]
     query = (
         sa_select(
@@ -75,6 +71,15 @@ def compute(session: Session, model: AiModel) -> tuple[Verdict, dict[str, Any]]:
         "required": [u.value for u in required],
         "uses": {name: clearance.to_json() for name, clearance in uses.items()},
     }
+
+
+def datasets_of(session: Session, model: AiModel) -> list[TrainingDataset]:
+    query = (
+        select(TrainingDataset)
+        .where(TrainingDataset.model_id == model.id)
+        .order_by(col(TrainingDataset.position))
+    )
+    return list(session.exec(query))
 
 
 def work_terms(session: Session, work_ids: set[int]) -> dict[int, WorkTerms]:

@@ -23,6 +23,7 @@ from governance.aimodels.schemas import (
 )
 from governance.auth.models import Role
 from governance.auth.service import Principal, require_role
+from governance.builtin.manifests import training_manifest
 from governance.errors import (
     DuplicateModel,
     InvalidAdapter,
@@ -97,7 +98,7 @@ def _register(session: Session, services: Services, body: ModelIn, actor: str) -
     assert model.id is not None
     _store_manifest(session, model.id, manifest)
     links = link_model_items(session, services, model.id)
-    out_datasets = _datasets(session, model.id)
+    out_datasets = _datasets(session, model)
     services.audit.append(
         session,
         "model.registered",
@@ -169,8 +170,6 @@ def _signed(value: int) -> int:
 
 def ensure_builtin_models(session: Session, services: Services) -> None:
     """Register the built-in models on first start, with their own training manifests."""
-    from governance.builtin.manifests import training_manifest
-
     for name, kind in BUILTIN_MODELS.items():
         if session.exec(select(AiModel.id).where(AiModel.name == name)).first() is None:
             body = ModelIn(
@@ -226,12 +225,7 @@ def get_clearance(session: Session, principal: Principal, model_id: int) -> Clea
     )
 
 
-def _datasets(session: Session, model_id: int) -> list[DatasetOut]:
-    query = (
-        select(TrainingDataset)
-        .where(TrainingDataset.model_id == model_id)
-        .order_by(col(TrainingDataset.position))
-    )
+def _datasets(session: Session, model: AiModel) -> list[DatasetOut]:
     return [
         DatasetOut(
             position=d.position,
@@ -242,7 +236,7 @@ def _datasets(session: Session, model_id: int) -> list[DatasetOut]:
             acquired_at=d.acquired_at,
             items=d.item_count,
         )
-        for d in session.exec(query)
+        for d in clearance.datasets_of(session, model)
     ]
 
 
@@ -260,7 +254,7 @@ def _model_out(session: Session, model: AiModel) -> ModelOut:
         manifest_format=model.manifest_format,
         manifest_sha256=model.manifest_sha256,
         item_count=model.item_count,
-        datasets=_datasets(session, model.id),
+        datasets=_datasets(session, model),
         clearance=ClearanceSummary(
             verdict=row.verdict,
             uses={name: use["verdict"] for name, use in row.uses["uses"].items()},

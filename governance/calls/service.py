@@ -5,7 +5,6 @@ from typing import Any
 
 import numpy as np
 from PIL import Image
-from pydantic import ValidationError
 from sqlmodel import Session
 
 from governance.aimodels.models import AiModel
@@ -22,11 +21,11 @@ from governance.errors import (
     InputTooLarge,
     InvalidInput,
     InvalidMask,
-    InvalidMetadata,
     NoOutput,
     WrongModelKind,
 )
 from governance.images import decode_image
+from governance.metadata import parse_metadata_field
 from governance.services import Services
 from rights.fingerprints import HIGH_DEPTH, gray8
 
@@ -39,15 +38,7 @@ OUTPUT_READERS = {
 
 
 def parse_restoration_metadata(raw: str | None) -> RestorationMetadata:
-    if not raw:
-        raise InvalidMetadata("send {\"model\": <id>} as 'metadata'")
-    try:
-        return RestorationMetadata.model_validate_json(raw)
-    except ValidationError as exc:
-        where = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'metadata'}: {e['msg']}" for e in exc.errors()
-        )
-        raise InvalidMetadata(where) from None
+    return parse_metadata_field(RestorationMetadata, raw, "send {\"model\": <id>} as 'metadata'")
 
 
 def _model_of_kind(session: Session, model_id: int, kind: str) -> AiModel:

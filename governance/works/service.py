@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from PIL import Image
-from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
 from governance.aimodels import clearance
@@ -19,12 +18,12 @@ from governance.errors import (
     DuplicateWork,
     InvalidInput,
     InvalidLicense,
-    InvalidMetadata,
     InvalidTerms,
     NotWorkOwner,
     WorkNotFound,
 )
 from governance.images import DecodedImage, decode_image
+from governance.metadata import parse_metadata_field
 from governance.services import Services
 from governance.works.schemas import (
     MatchOut,
@@ -60,20 +59,8 @@ def _rights_errors() -> Iterator[None]:
 
 
 def parse_metadata(raw: str | None) -> WorkMetadata:
-    if not raw:
-        raise InvalidMetadata("send the work's title, creator, licence and terms as 'metadata'")
-    try:
-        return WorkMetadata.model_validate_json(raw)
-    except ValidationError as exc:
-        raise InvalidMetadata(_validation_sentence(exc)) from None
-
-
-def _validation_sentence(exc: ValidationError) -> str:
-    parts = []
-    for error in exc.errors():
-        where = ".".join(str(p) for p in error["loc"]) or "metadata"
-        parts.append(f"{where}: {error['msg']}")
-    return "; ".join(parts)
+    missing = "send the work's title, creator, licence and terms as 'metadata'"
+    return parse_metadata_field(WorkMetadata, raw, missing)
 
 
 def register_work(
