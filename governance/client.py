@@ -83,14 +83,19 @@ class GovernClient:
     def register_model(self, model: dict[str, Any]) -> Any:
         return self._json("POST", "/v1/models", json=model)
 
-    def models(self) -> Any:
-        return self._json("GET", "/v1/models")
+    def models(self, limit: int = 50, offset: int = 0) -> Any:
+        return self._json("GET", "/v1/models", params={"limit": limit, "offset": offset})
 
     def model_by_name(self, name: str) -> Any:
-        for model in self.models()["items"]:
-            if model["name"] == name:
-                return model
-        raise ApiError(404, "ModelNotFound", f"no model is named '{name}'")
+        offset = 0
+        while True:
+            page = self.models(limit=200, offset=offset)
+            for model in page["items"]:
+                if model["name"] == name:
+                    return model
+            offset += len(page["items"])
+            if not page["items"] or offset >= page["total"]:
+                raise ApiError(404, "ModelNotFound", f"no model is named '{name}'")
 
     def clearance(self, model_id: int) -> Any:
         return self._json("GET", f"/v1/models/{model_id}/clearance")

@@ -235,6 +235,12 @@ def test_masks_are_read_by_their_depth(service: Service) -> None:
     call = restore(service, encode(np_image(3)), encode(Image.fromarray(sixteen)), model).json()
     assert call["status"] == "pending_review", call
     assert call["request"]["damaged_pixels"] == 16
+    # White everywhere, but transparent outside one box: only the box is damage.
+    rgba = np.zeros((64, 64, 4), dtype=np.uint8)
+    rgba[..., :3] = 255
+    rgba[40:44, 40:44, 3] = 255
+    call = restore(service, encode(np_image(3)), encode(Image.fromarray(rgba)), model).json()
+    assert call["request"]["damaged_pixels"] == 16
 
 
 @pytest.mark.parametrize(
@@ -301,6 +307,8 @@ def test_bad_calls_are_refused_and_store_nothing(service: Service) -> None:
         (generate(service, painter, width=4096), 422, "InvalidInput"),
         (generate(service, painter, height=8), 422, "InvalidInput"),
         (generate(service, painter, seed=-1), 422, "InvalidRequest"),
+        (generate(service, painter, seed=True), 422, "InvalidRequest"),
+        (generate(service, painter, width=64.0), 422, "InvalidRequest"),
         (generate(service, restorer), 422, "WrongModelKind"),
         (generate(service, painter, prompt="a\x00b"), 422, "InvalidRequest"),
         (

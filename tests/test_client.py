@@ -37,3 +37,24 @@ def test_the_client_drives_a_governed_generation(service: Service) -> None:
     with pytest.raises(ApiError) as missing:
         operator.model_by_name("nobody")
     assert missing.value.code == "ModelNotFound"
+
+
+def test_the_client_finds_a_model_on_a_later_page(database_url, tmp_path) -> None:
+    from tests.service_fixture import make_service
+
+    service = make_service(database_url, tmp_path / "data", page_size_max=2)
+    admin = GovernClient(key=service.keys["admin"], http=service.client)
+    for n in range(5):
+        admin.register_model(
+            {
+                "name": f"m{n}",
+                "kind": "generation",
+                "adapter": GENERATOR,
+                "version": "1",
+                "training_manifest": manifest(unrelated_item(n)),
+            }
+        )
+    assert admin.model_by_name("m4")["name"] == "m4"
+    with pytest.raises(ApiError):
+        admin.model_by_name("m5")
+    service.app.state.services.engine.dispose()

@@ -11,7 +11,7 @@ from governance.text import no_nul
 class RestorationMetadata(BaseModel):
     """The `metadata` JSON string sent beside the image and the mask."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     model: int = Field(ge=1, le=2**31 - 1, description="the registered model's id")
     parameters: dict[str, Any] = Field(
@@ -29,7 +29,8 @@ class RestorationMetadata(BaseModel):
 
 
 class GenerationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Strict: "seed": true or "model": "2" would otherwise be recorded as 1 and 2.
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     model: int = Field(ge=1, le=2**31 - 1, description="the registered model's id")
     prompt: Annotated[str, Field(min_length=1), AfterValidator(no_nul)]

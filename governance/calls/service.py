@@ -73,6 +73,10 @@ def _damage(data: bytes, services: Services) -> np.ndarray:
         return np.asarray(image) > 0.5
     if image.mode in HIGH_DEPTH:  # 16-bit masks, which Pillow may also open as "I"
         return np.asarray(image) > 32767
+    if "A" in image.getbands() or "transparency" in image.info:
+        # A transparent pixel marks nothing, whatever colour hides under it.
+        grey_alpha = np.asarray(image.convert("LA"))
+        return (grey_alpha[..., 0] > 127) & (grey_alpha[..., 1] > 127)
     return np.asarray(image.convert("L")) > 127
 
 
