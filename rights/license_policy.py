@@ -13,6 +13,7 @@ whether NC, ND or share-alike terms bite depends on the deployment, not on the i
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 from license_expression import AND, OR, LicenseSymbol, LicenseWithExceptionSymbol
 
@@ -104,6 +105,8 @@ UNLISTED_REASON = "not in the policy table"
 # --- Assessment -----------------------------------------------------------------------
 
 
+# Pure, and asked about the same few licences for every matched item of every use.
+@lru_cache(maxsize=4096)
 def assess_license(expression: str) -> LicenseAssessment:
     """The verdict on `expression` for AI training; InvalidLicenseError if it is not SPDX."""
     canonical = normalise_license(expression)

@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from governance.aimodels.models import AiModel
 from governance.auth.service import Principal
+from governance.db import after_commit
 from governance.services import Services
 
 
@@ -52,13 +53,22 @@ class CallContext:
     model: AiModel
     kind: str
     request: dict[str, Any]
-    input_bytes: bytes | None = None  # the uploaded files, kept with the record
-    mask_bytes: bytes | None = None
+    # The stored files' SHA-256s (uploads and output), content-addressed in the blob store.
+    input_sha256: str | None = None
+    mask_sha256: str | None = None
     image: np.ndarray | None = None  # restoration input, uint8 RGB
     mask: np.ndarray | None = None  # restoration mask, bool, True where damaged
     output: np.ndarray | None = None
-    output_png: bytes | None = None
+    output_sha256: str | None = None
     results: list[StageResult] = field(default_factory=list)
+
+
+def keep_file(call: CallContext, data: bytes) -> str:
+    """Stage a file for the call's record, by its SHA-256 (the one hash taken of it); it
+    lands on disk only if the request's transaction commits."""
+    staged = call.services.blobs.stage(data)
+    after_commit(call.session, staged.promote, on_rollback=staged.discard)
+    return staged.sha256
 
 
 class Stage(Protocol):

@@ -16,7 +16,6 @@ from governance.calls.checks import Authenticate, ClearanceCheck, InputRights, P
 from governance.calls.context import CallContext, CallStatus, Outcome, Stage
 from governance.calls.models import ModelCall
 from governance.calls.run_model import RunModel, StoreOutput
-from governance.db import after_commit
 
 RESTORATION_STAGES: Sequence[Stage] = (
     Authenticate(),
@@ -56,15 +55,6 @@ def status_of(call: CallContext) -> CallStatus:
     return CallStatus.RELEASED
 
 
-def _keep(call: CallContext, data: bytes | None) -> str | None:
-    """Stage a file for the record; it lands on disk only if the transaction commits."""
-    if data is None:
-        return None
-    staged = call.services.blobs.stage(data)
-    after_commit(call.session, staged.promote, on_rollback=staged.discard)
-    return staged.sha256
-
-
 def record(call: CallContext, status: CallStatus) -> ModelCall:
     model = call.model
     assert model.id is not None
@@ -76,9 +66,9 @@ def record(call: CallContext, status: CallStatus) -> ModelCall:
         reasons=[reason for r in call.results for reason in r.reasons],
         stages=[r.to_json() for r in call.results],
         request=call.request,
-        input_sha256=_keep(call, call.input_bytes),
-        mask_sha256=_keep(call, call.mask_bytes),
-        output_sha256=_keep(call, call.output_png) if _has_output(status) else None,
+        input_sha256=call.input_sha256,
+        mask_sha256=call.mask_sha256,
+        output_sha256=call.output_sha256 if _has_output(status) else None,
     )
     session = call.session
     session.add(row)

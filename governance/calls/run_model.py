@@ -11,7 +11,6 @@ still count against MAX_WORKERS, so hung models make new calls fail fast
 (`model_busy`) instead of piling up threads.
 """
 
-import hashlib
 import io
 import queue
 import threading
@@ -24,7 +23,14 @@ from PIL import Image
 from governance.adapters.base import Generator, LoadedModel, ModelKind, Restorer
 from governance.adapters.errors import ModelRunError, ModelTimeout
 from governance.adapters.loader import AdapterSpec
-from governance.calls.context import CallContext, Outcome, StageResult, failed, refused
+from governance.calls.context import (
+    CallContext,
+    Outcome,
+    StageResult,
+    failed,
+    keep_file,
+    refused,
+)
 
 MAX_WORKERS = 8
 
@@ -159,7 +165,7 @@ def _check_output(output: object, call: CallContext) -> str | None:
 
 
 class StoreOutput:
-    """Encode the output as PNG; the blob is written (content-addressed) when recorded."""
+    """Encode the output as PNG and stage it, content-addressed, for the record."""
 
     name = "store_output"
 
@@ -168,10 +174,10 @@ class StoreOutput:
         buffer = io.BytesIO()
         level = call.services.settings.output_png_level
         Image.fromarray(call.output).save(buffer, "PNG", compress_level=level)
-        call.output_png = buffer.getvalue()
-        digest = hashlib.sha256(call.output_png).hexdigest()
+        png = buffer.getvalue()
+        call.output_sha256 = keep_file(call, png)
         return StageResult(
             self.name,
             Outcome.PASSED,
-            {"sha256": digest, "bytes": len(call.output_png), "media_type": "image/png"},
+            {"sha256": call.output_sha256, "bytes": len(png), "media_type": "image/png"},
         )

@@ -1,6 +1,5 @@
 """Governed restorations and generations: parse, run the pipeline, read records back."""
 
-import hashlib
 from typing import Any
 
 import numpy as np
@@ -12,7 +11,7 @@ from governance.aimodels.service import model_or_404
 from governance.auth.models import Role
 from governance.auth.service import Principal, require_role
 from governance.calls import pipeline
-from governance.calls.context import CallContext, CallStatus
+from governance.calls.context import CallContext, CallStatus, keep_file
 from governance.calls.models import ModelCall
 from governance.calls.schemas import CallOut, GenerationIn, ModelRef, RestorationMetadata
 from governance.errors import (
@@ -99,17 +98,17 @@ def restore(
         )
     if not mask.any():
         raise InvalidMask("the mask marks no damaged pixel (white or light marks damage)")
-    request = {
-        "model": model.id,
-        "parameters": metadata.parameters,
-        "input_sha256": hashlib.sha256(image_data).hexdigest(),
-        "mask_sha256": hashlib.sha256(mask_data).hexdigest(),
-        "width": int(image.shape[1]),
-        "height": int(image.shape[0]),
-        "damaged_pixels": int(mask.sum()),
-    }
-    call = CallContext(
-        session, services, principal, model, "restoration", request, image_data, mask_data
+    request: dict[str, Any] = {"model": model.id, "parameters": metadata.parameters}
+    call = CallContext(session, services, principal, model, "restoration", request)
+    # The uploads are kept with the record whatever the outcome: evidence of what was asked.
+    call.input_sha256 = keep_file(call, image_data)
+    call.mask_sha256 = keep_file(call, mask_data)
+    request.update(
+        input_sha256=call.input_sha256,
+        mask_sha256=call.mask_sha256,
+        width=int(image.shape[1]),
+        height=int(image.shape[0]),
+        damaged_pixels=int(mask.sum()),
     )
     call.image, call.mask = image, mask
     return call_out(pipeline.run(call, pipeline.RESTORATION_STAGES), model)
