@@ -7,7 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from governance.api import audit, calls, health, models, works
+from governance.api import audit, calls, health, labels, models, works
 from governance.api.limits import BodySizeLimit
 from governance.errors import GovernError
 from governance.services import build_services, register_builtin_models
@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(audit.router)
     app.include_router(models.router)
     app.include_router(calls.router)
+    app.include_router(labels.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
     _install_error_handlers(app)
     return app

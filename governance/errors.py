@@ -149,3 +149,11 @@ class CallNotFound(NotFound):
 
 class NoOutput(NotFound):
     code = "NoOutput"
+
+
+class ManifestNotFound(NotFound):
+    code = "ManifestNotFound"
+
+
+class UnknownBindingAlgorithm(InvalidInput):
+    code = "UnknownBindingAlgorithm"

@@ -10,6 +10,7 @@ from governance.aimodels.models import (
 from governance.audit.models import AuditCheckpoint, AuditEntry, AuditNode
 from governance.auth.models import ApiKey
 from governance.calls.models import ModelCall
+from governance.labels.models import OutputLabel
 from rights.models import RightsHolder, Work, WorkFingerprint, WorkName, WorkTermsVersion
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "ClearanceLink",
     "ModelCall",
     "ModelClearance",
+    "OutputLabel",
     "RightsHolder",
     "TrainingDataset",
     "TrainingItem",

@@ -10,6 +10,7 @@ from governance.audit.keys import load_or_create_key
 from governance.audit.log import AuditLog
 from governance.blobs import BlobStore
 from governance.db import make_engine, prepare_storage, unit_of_work
+from governance.labels.signing import SigningSetup, load_signing
 from governance.settings import Settings
 from rights.match_index import MatchIndex
 
@@ -23,14 +24,20 @@ class Services:
     item_index: ItemIndex
     models: ModelLoader
     audit: AuditLog
-    # Read once here, not on every upload that carries a manifest.
-    c2pa_trust_anchors: str | None
+    signing: SigningSetup
+    # The service's own root and any configured anchors, read once here, not on every
+    # file that carries a manifest. Nothing else is trusted: no default trust list.
+    c2pa_trust_anchors: str
 
 
 def build_services(settings: Settings) -> Services:
     """Migrate the database, load (or make) the signing key, and wire the parts."""
     prepare_storage(settings)
     key = load_or_create_key(settings.audit_signing_key, settings.default_audit_key)
+    signing = load_signing(settings)
+    anchors = signing.root_pem.decode()
+    if settings.c2pa_trust_anchors:
+        anchors += "\n" + settings.c2pa_trust_anchors.read_text()
     return Services(
         settings=settings,
         engine=make_engine(settings.resolved_database_url),
@@ -39,9 +46,8 @@ def build_services(settings: Settings) -> Services:
         item_index=ItemIndex(),
         models=ModelLoader(),
         audit=AuditLog(origin=settings.audit_origin, key=key),
-        c2pa_trust_anchors=(
-            settings.c2pa_trust_anchors.read_text() if settings.c2pa_trust_anchors else None
-        ),
+        signing=signing,
+        c2pa_trust_anchors=anchors,
     )
 
 

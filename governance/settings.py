@@ -49,6 +49,27 @@ class Settings(BaseSettings):
     # Restorations wait for a conservator's review before release.
     restorations_need_review: bool = True
 
+    # Content Credentials. Without a chain and key (or callback), a development CA and
+    # signer are generated into the data dir on first run.
+    # PEM: the end-entity certificate first, then its issuers.
+    signing_cert_chain: FilePath | None = None
+    signing_key: FilePath | None = None
+    # "module:function" taking the bytes to sign and returning the signature, for keys
+    # held in an HSM or a signing service; the chain still comes from signing_cert_chain.
+    signing_callback: str | None = None
+    # The root published at /v1/labels/ca.pem; defaults to the chain's last certificate.
+    signing_root: FilePath | None = None
+    # A timestamp authority; signing fails, clearly, when it cannot be reached.
+    signing_tsa_url: str | None = None
+    # Thumbnails cost ~100 ms per output (measured), so they are off unless asked for.
+    c2pa_thumbnail: bool = False
+    # ContentProducer in the GB 45438 implicit label, and the service named in manifests.
+    label_producer: str = Field(default="provenance-governance", min_length=1, max_length=200)
+    # A visible label on every output; a call may also ask for one.
+    visible_label: bool = False
+    visible_label_text: str = Field(default="AI生成", min_length=1, max_length=40)
+    visible_label_font: FilePath | None = None
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
@@ -62,6 +83,10 @@ class Settings(BaseSettings):
     @property
     def default_audit_key(self) -> Path:
         return self.data_dir / "audit-ed25519.pem"
+
+    @property
+    def signing_dir(self) -> Path:
+        return self.data_dir / "signing"
 
 
 def normalise_database_url(url: str) -> str:

@@ -9,7 +9,9 @@ from sqlmodel import Session
 
 from governance.aimodels.models import AiModel
 from governance.auth.service import Principal
+from governance.calls.models import ModelCall
 from governance.db import after_commit
+from governance.labels.draft import LabelDraft
 from governance.services import Services
 
 
@@ -56,10 +58,19 @@ class CallContext:
     # The stored files' SHA-256s (uploads and output), content-addressed in the blob store.
     input_sha256: str | None = None
     mask_sha256: str | None = None
+    input_data: bytes | None = None  # restoration input as uploaded: the manifest's parent
+    input_media_type: str | None = None
     image: np.ndarray | None = None  # restoration input, uint8 RGB
     mask: np.ndarray | None = None  # restoration mask, bool, True where damaged
     output: np.ndarray | None = None
     output_sha256: str | None = None
+    # The labelled file that is stored and served, once the label stage has signed it.
+    output_file: bytes | None = None
+    # Things the label stage needs before the record exists: the record's row, and the
+    # audit index its entry will take (the manifest names both).
+    row: ModelCall | None = None
+    audit_index: int | None = None
+    label: LabelDraft | None = None
     results: list[StageResult] = field(default_factory=list)
 
 

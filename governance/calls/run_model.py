@@ -165,19 +165,25 @@ def _check_output(output: object, call: CallContext) -> str | None:
 
 
 class StoreOutput:
-    """Encode the output as PNG and stage it, content-addressed, for the record."""
+    """Stage the output, content-addressed, for the record: the labelled file when the
+    label stage made one, else the pixels as PNG."""
 
     name = "store_output"
 
     def run(self, call: CallContext) -> StageResult:
         assert call.output is not None
-        buffer = io.BytesIO()
-        level = call.services.settings.output_png_level
-        Image.fromarray(call.output).save(buffer, "PNG", compress_level=level)
-        png = buffer.getvalue()
-        call.output_sha256 = keep_file(call, png)
+        data = call.output_file
+        if data is None:
+            data = encode_png(call.output, call.services.settings.output_png_level)
+        call.output_sha256 = keep_file(call, data)
         return StageResult(
             self.name,
             Outcome.PASSED,
-            {"sha256": call.output_sha256, "bytes": len(png), "media_type": "image/png"},
+            {"sha256": call.output_sha256, "bytes": len(data), "media_type": "image/png"},
         )
+
+
+def encode_png(pixels: np.ndarray, level: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "PNG", compress_level=level)
+    return buffer.getvalue()

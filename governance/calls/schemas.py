@@ -19,6 +19,10 @@ class RestorationMetadata(BaseModel):
         description="none of this version's adapters takes parameters: send none or {}",
     )
 
+    visible_label: bool | None = Field(
+        default=None, description="draw a visible AI label; null: the deployment's default"
+    )
+
     @field_validator("parameters")
     @classmethod
     def _no_parameters(cls, value: dict[str, Any]) -> dict[str, Any]:
@@ -37,6 +41,9 @@ class GenerationIn(BaseModel):
     seed: int = Field(default=0, ge=0, le=2**32 - 1)
     width: int = 512
     height: int = 512
+    visible_label: bool | None = Field(
+        default=None, description="draw a visible AI label; null: the deployment's default"
+    )
 
 
 class ModelRef(BaseModel):

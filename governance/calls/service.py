@@ -23,7 +23,7 @@ from governance.errors import (
     NoOutput,
     WrongModelKind,
 )
-from governance.images import decode_image
+from governance.images import DecodedImage, decode_image
 from governance.metadata import parse_metadata_field
 from governance.services import Services
 from rights.fingerprints import HIGH_DEPTH, gray8
@@ -47,7 +47,7 @@ def _model_of_kind(session: Session, model_id: int, kind: str) -> AiModel:
     return model
 
 
-def _decoded(data: bytes, services: Services, what: str) -> Image.Image:
+def _decoded(data: bytes, services: Services, what: str) -> DecodedImage:
     decoded = decode_image(data, services.settings)
     pixels = decoded.width * decoded.height
     if pixels > services.settings.max_model_pixels:
@@ -55,11 +55,10 @@ def _decoded(data: bytes, services: Services, what: str) -> Image.Image:
             f"the {what} has {decoded.width}x{decoded.height} pixels; models take at most "
             f"{services.settings.max_model_pixels}"
         )
-    return decoded.image
+    return decoded
 
 
-def _rgb(data: bytes, services: Services) -> np.ndarray:
-    image = _decoded(data, services, "image")
+def _rgb(image: Image.Image) -> np.ndarray:
     if image.mode in HIGH_DEPTH:
         image = gray8(image)
     return np.asarray(image.convert("RGB"), dtype=np.uint8)
@@ -67,7 +66,7 @@ def _rgb(data: bytes, services: Services) -> np.ndarray:
 
 def _damage(data: bytes, services: Services) -> np.ndarray:
     """True where the mask is light: over half of its mode's range, whatever the depth."""
-    image = _decoded(data, services, "mask")
+    image = _decoded(data, services, "mask").image
     if image.mode == "F":
         return np.asarray(image) > 0.5
     if image.mode in HIGH_DEPTH:  # 16-bit masks, which Pillow may also open as "I"
@@ -89,7 +88,8 @@ def restore(
 ) -> CallOut:
     require_role(principal, Role.OPERATOR)
     model = _model_of_kind(session, metadata.model, "restoration")
-    image = _rgb(image_data, services)
+    decoded = _decoded(image_data, services, "image")
+    image = _rgb(decoded.image)
     mask = _damage(mask_data, services)
     if mask.shape != image.shape[:2]:
         raise InvalidMask(
@@ -98,7 +98,11 @@ def restore(
         )
     if not mask.any():
         raise InvalidMask("the mask marks no damaged pixel (white or light marks damage)")
-    request: dict[str, Any] = {"model": model.id, "parameters": metadata.parameters}
+    request: dict[str, Any] = {
+        "model": model.id,
+        "parameters": metadata.parameters,
+        "visible_label": metadata.visible_label,
+    }
     call = CallContext(session, services, principal, model, "restoration", request)
     # The uploads are kept with the record whatever the outcome: evidence of what was asked.
     call.input_sha256 = keep_file(call, image_data)
@@ -111,6 +115,7 @@ def restore(
         damaged_pixels=int(mask.sum()),
     )
     call.image, call.mask = image, mask
+    call.input_data, call.input_media_type = image_data, decoded.media_type
     return call_out(pipeline.run(call, pipeline.RESTORATION_STAGES), model)
 
 

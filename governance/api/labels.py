@@ -1,0 +1,66 @@
+"""`/v1/labels/ca.pem`, `/v1/manifests`, `/v1/matches`, `/v1/verify`: labels and their checks."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, UploadFile
+from fastapi.responses import Response
+
+from governance.api.deps import PrincipalDep, ServicesDep, SessionDep
+from governance.api.params import read_upload
+from governance.labels import service, verify
+from governance.labels.schemas import ManifestMatches
+
+router = APIRouter(prefix="/v1", tags=["labels"])
+
+
+@router.get("/labels/ca.pem", response_class=Response)
+def ca_pem(services: ServicesDep) -> Response:
+    """The signing chain's root (public): pin it as a C2PA trust anchor to verify outputs."""
+    return Response(content=service.ca_pem(services), media_type="application/x-pem-file")
+
+
+@router.get("/manifests/{manifest_id}", response_class=Response)
+def get_manifest(
+    session: SessionDep,
+    services: ServicesDep,
+    principal: PrincipalDep,
+    manifest_id: Annotated[str, Path(min_length=1, max_length=100)],
+) -> Response:
+    """The manifest store as signed (application/c2pa), for a copy whose metadata was lost."""
+    data = service.get_manifest(session, services, principal, manifest_id)
+    return Response(content=data, media_type="application/c2pa")
+
+
+@router.get("/matches/byBinding", response_model=ManifestMatches, response_model_by_alias=True)
+def match_binding(
+    session: SessionDep,
+    principal: PrincipalDep,
+    alg: Annotated[str, Query(min_length=1, max_length=200)],
+    value: Annotated[str, Query(min_length=1, max_length=200)],
+    max_results: Annotated[int, Query(alias="maxResults", ge=1, le=100)] = 10,
+) -> ManifestMatches:
+    """Manifests carrying this soft binding (a watermark id or a fingerprint)."""
+    return service.match_binding(session, principal, alg, value, max_results)
+
+
+@router.post("/matches/byContent", response_model=ManifestMatches, response_model_by_alias=True)
+def match_content(
+    session: SessionDep,
+    services: ServicesDep,
+    principal: PrincipalDep,
+    file: list[UploadFile],
+    max_results: Annotated[int, Query(alias="maxResults", ge=1, le=100)] = 10,
+) -> ManifestMatches:
+    """Manifests of the outputs this file shows: its watermark, else its fingerprint."""
+    data = read_upload(file, services.settings)
+    return service.match_content(session, services, principal, data, max_results)
+
+
+@router.post("/verify")
+def verify_file(
+    session: SessionDep, services: ServicesDep, principal: PrincipalDep, file: list[UploadFile]
+) -> dict[str, Any]:
+    """A label and conformance report for any image: C2PA state, AI disclosure, implicit
+    labels, soft bindings, the service's record, and EU Art. 50 / GB 45438 checks."""
+    data = read_upload(file, services.settings)
+    return verify.verify(session, services, principal, data, file[0].filename or "")

@@ -1,0 +1,1 @@
+"""Labels on AI-made outputs: signing identity, the label stage, resolution, verification."""

@@ -1,0 +1,15 @@
+"""What the label stage hands to the record: the label before its row exists."""
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class LabelDraft:
+    manifest_id: str
+    watermark_id: str
+    phash: int
+    dhash: int
+    manifest_store: bytes
+    call_audit_index: int
+    details: dict[str, Any]

@@ -1,0 +1,199 @@
+"""The label stage: every output leaves labelled, before it is stored.
+
+In order: the visible label (when asked for), the watermark, the fingerprint, the
+implicit XMP labels, then the C2PA manifest signed over all of it. The manifest names
+the call and the audit entry its record will take, so the call's row is reserved and
+the audit lock taken first: nothing else can append before the record does.
+"""
+
+import time
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from governance.aimodels.clearance import work_terms
+from governance.calls.context import CallContext, Outcome, StageResult, failed
+from governance.calls.record import evidence_sha256, reserve
+from governance.calls.run_model import encode_png
+from governance.labels.draft import LabelDraft
+from governance.audit.log import size as audit_size
+from labeling.c2pa_sign import Ingredient, SigningError, TimestampError, sign
+from labeling.implicit import COMPOSITE, TRAINED, AigcLabel, png_with_xmp, xmp_for
+from labeling.manifest import (
+    CallProvenance,
+    SoftBinding,
+    generation_manifest,
+    new_manifest_id,
+    restoration_manifest,
+)
+from labeling.visible import draw_label
+from labeling.watermark import WATERMARK_ALG, embed, new_watermark_id
+from rights.fingerprints import HashKind, Orientation, fingerprint, hash_hex
+from rights.terms import RESTRICTIVENESS, TermValue, Use
+
+FINGERPRINT_ALG = "org.provenance-governance.fingerprint.phash.1"
+# The CAWG uses a restored output carries on from the work its input matched, and the
+# terms each is read from: our own `restoration` is ai_inference to the outside world.
+CARRIED_USES = {
+    Use.DATA_MINING: (Use.DATA_MINING,),
+    Use.AI_TRAINING: (Use.AI_TRAINING,),
+    Use.AI_GENERATIVE_TRAINING: (Use.AI_GENERATIVE_TRAINING,),
+    Use.AI_INFERENCE: (Use.AI_INFERENCE, Use.RESTORATION),
+}
+
+
+class LabelOutput:
+    name = "label"
+
+    def run(self, call: CallContext) -> StageResult:
+        assert call.output is not None and call.model.id is not None
+        services, settings = call.services, call.services.settings
+        timings: dict[str, float] = {}
+        clock = time.perf_counter()
+        evidence_digest = evidence_sha256([r.to_json() for r in call.results])
+        row = reserve(call)
+        assert row.id is not None
+        services.audit.lock(call.session)
+        call.audit_index = audit_size(call.session)
+
+        pixels = call.output
+        visible: dict[str, Any] | None = None
+        if _wants_visible(call):
+            font = str(settings.visible_label_font) if settings.visible_label_font else None
+            try:
+                pixels, drawn = draw_label(pixels, settings.visible_label_text, font_path=font)
+            except ValueError as exc:
+                return failed(self.name, "visible_label_failed", str(exc))
+            visible = {
+                "text": drawn.text,
+                "height_px": drawn.height_px,
+                "box": list(drawn.box),
+                "edge": drawn.edge,
+                "shorter_side_px": int(min(pixels.shape[:2])),
+            }
+        clock = _lap(timings, "visible_ms", clock)
+        watermark_id = new_watermark_id()
+        pixels = embed(pixels, watermark_id)
+        clock = _lap(timings, "watermark_ms", clock)
+        hashes = fingerprint(Image.fromarray(pixels))
+        phash = hashes.get(HashKind.PHASH, Orientation.ORIGINAL)
+        dhash = hashes.get(HashKind.DHASH, Orientation.ORIGINAL)
+        clock = _lap(timings, "fingerprint_ms", clock)
+
+        manifest_id = new_manifest_id()
+        source_type = TRAINED if call.kind == "generation" else COMPOSITE
+        aigc = AigcLabel(
+            label="1",
+            content_producer=settings.label_producer,
+            produce_id=manifest_id,
+            reserved_code1=f"sha256:{evidence_digest}",
+        )
+        png = png_with_xmp(encode_png(pixels, settings.output_png_level), xmp_for(aigc, source_type))
+        clock = _lap(timings, "encode_ms", clock)
+
+        provenance = CallProvenance(
+            service=settings.label_producer,
+            call_id=row.id,
+            audit_index=call.audit_index,
+            evidence_sha256=evidence_digest,
+            model_id=call.model.id,
+            model_name=call.model.name,
+            model_version=call.model.version,
+            weights_sha256=call.model.weights_sha256,
+            visible_label=visible,
+        )
+        bindings = [
+            SoftBinding(WATERMARK_ALG, watermark_id),
+            SoftBinding(FINGERPRINT_ALG, hash_hex(phash)),
+        ]
+        title = f"{call.kind} {row.id}"
+        parent = None
+        carried: dict[str, str] = {}
+        if call.kind == "generation":
+            manifest = generation_manifest(
+                manifest_id=manifest_id, title=title, provenance=provenance, soft_bindings=bindings
+            )
+        else:
+            assert call.input_data is not None and call.input_media_type is not None
+            carried = _carried_terms(call)
+            manifest = restoration_manifest(
+                manifest_id=manifest_id,
+                title=title,
+                provenance=provenance,
+                soft_bindings=bindings,
+                training_mining=carried or None,
+            )
+            parent = Ingredient(call.input_data, call.input_media_type, "restoration input")
+        try:
+            signed = sign(
+                png,
+                "image/png",
+                manifest,
+                services.signing.signer,
+                parent=parent,
+                thumbnail=settings.c2pa_thumbnail,
+            )
+        except TimestampError as exc:
+            return failed(self.name, "timestamp_unavailable", str(exc))
+        except SigningError as exc:
+            return failed(self.name, "signing_failed", str(exc))
+        _lap(timings, "sign_ms", clock)
+
+        details = {
+            "digital_source_type": source_type,
+            "software_agent": {"name": call.model.name, "version": call.model.version},
+            "implicit_label": {"TC260:AIGC": aigc.to_json()},
+            "visible_label": visible,
+            "training_mining": carried,
+            "soft_bindings": [{"alg": b.alg, "value": b.value} for b in bindings],
+        }
+        call.label = LabelDraft(
+            manifest_id=manifest_id,
+            watermark_id=watermark_id,
+            phash=phash,
+            dhash=dhash,
+            manifest_store=signed.manifest_store,
+            call_audit_index=call.audit_index,
+            details=details,
+        )
+        call.output = pixels
+        call.output_file = signed.data
+        evidence = {
+            "manifest_id": manifest_id,
+            "call_audit_index": call.audit_index,
+            "evidence_sha256": evidence_digest,
+            **details,
+            "timings_ms": {k: round(v, 3) for k, v in timings.items()},
+        }
+        return StageResult(self.name, Outcome.PASSED, evidence)
+
+
+def _wants_visible(call: CallContext) -> bool:
+    asked = call.request.get("visible_label")
+    return bool(call.services.settings.visible_label if asked is None else asked)
+
+
+def _lap(timings: dict[str, float], name: str, started: float) -> float:
+    now = time.perf_counter()
+    timings[name] = (now - started) * 1000
+    return now
+
+
+def _carried_terms(call: CallContext) -> dict[str, str]:
+    """The strictest term per CAWG use among the works the input matched."""
+    matched: set[int] = set()
+    for result in call.results:
+        if result.name == "input_rights":
+            matched.update(int(m["work_id"]) for m in result.evidence.get("matches", []))
+    strictest: dict[str, TermValue] = {}
+    for work in work_terms(call.session, matched).values():
+        for use, sources in CARRIED_USES.items():
+            for source in sources:
+                value = TermValue((work.terms.get(source.value) or {}).get("use", "unknown"))
+                current = strictest.get(use.value, TermValue.UNKNOWN)
+                if RESTRICTIVENESS[value] > RESTRICTIVENESS[current]:
+                    strictest[use.value] = value
+    return {use: value.value for use, value in strictest.items()}
+
+

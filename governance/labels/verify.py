@@ -1,0 +1,217 @@
+"""Verifying any file: its C2PA state, AI disclosure, implicit labels, soft bindings, the
+service's own record of it, and conformance to the EU and Chinese labelling rules.
+
+Nothing here raises for what a file says about itself: an untrusted signer, altered
+pixels, a corrupt manifest or stripped metadata are findings of the report. Only a
+file that is not an image the service reads is refused (4xx).
+"""
+
+import hashlib
+import json
+from dataclasses import asdict
+from typing import Any
+
+import numpy as np
+from sqlmodel import Session, select
+
+from governance.audit.models import AuditEntry
+from governance.auth.service import Principal
+from governance.images import decode_image
+from governance.labels import resolve
+from governance.labels.models import OutputLabel
+from governance.labels.service import match_out
+from governance.services import Services
+from labeling.c2pa_read import ManifestReport, inspect
+from labeling.conformance import discloses_ai, eu_art50, gb45438
+from labeling.errors import ManifestReadError
+from labeling.implicit import read_implicit
+
+
+def verify(
+    session: Session, services: Services, principal: Principal, data: bytes, name: str = ""
+) -> dict[str, Any]:
+    del principal  # any key may verify any file
+    decoded = decode_image(data, services.settings)
+    anchors = services.c2pa_trust_anchors
+    file_sha256 = hashlib.sha256(data).hexdigest()
+    embedded, embedded_error = _inspect(data, decoded.media_type, anchors)
+    implicit = read_implicit(decoded.image, data)
+    rgb = np.asarray(decoded.image.convert("RGB"), dtype=np.uint8)
+    detection, by_watermark = resolve.by_watermark(session, rgb)
+    by_fingerprint = resolve.by_fingerprint(session, services, decoded.image)
+
+    found = _record(session, embedded, by_watermark, by_fingerprint)
+    recovered: ManifestReport | None = None
+    if found is not None and (embedded is None or embedded.manifest_id != found.label.manifest_id):
+        # The file lost its manifest (or carries another): check it against the one signed.
+        store = services.blobs.get(found.label.manifest_store_sha256)
+        recovered, _ = _inspect(data, decoded.media_type, anchors, store)
+    manifest = embedded or recovered
+    source_types = manifest.digital_source_types if manifest else []
+    visible = (manifest.provenance or {}).get("visible_label") if manifest else None
+    if visible is None and found is not None:
+        visible = found.label.details.get("visible_label")
+    return {
+        "file": {
+            "name": name,
+            "sha256": file_sha256,
+            "bytes": len(data),
+            "media_type": decoded.media_type,
+            "width": decoded.width,
+            "height": decoded.height,
+        },
+        "c2pa": _manifest_json(embedded, embedded_error),
+        "ai_disclosure": {
+            "ai_made": discloses_ai(source_types),
+            "digital_source_types": source_types,
+            "software_agents": manifest.software_agents if manifest else [],
+            "from": "embedded manifest" if embedded else "recovered manifest" if manifest else None,
+        },
+        "training_mining": manifest.training_mining if manifest else {},
+        "implicit_labels": {
+            "tc260_aigc": implicit.aigc,
+            "problems": implicit.aigc_problems,
+            "digital_source_type": implicit.digital_source_type,
+        },
+        "visible_label": visible,
+        "watermark": (
+            {"found": True, **asdict(detection)} if detection else {"found": False}
+        ),
+        "fingerprint": {"matches": [match_out(f).model_dump(by_alias=True) for f in by_fingerprint]},
+        "record": _record_json(session, found, embedded, recovered, file_sha256),
+        "conformance": {
+            "eu_ai_act_art50": eu_art50(
+                manifest_state=embedded.state if embedded else None,
+                source_types=embedded.digital_source_types if embedded else [],
+                watermark_found=detection is not None,
+            ).to_json(),
+            "gb_45438_2025": gb45438(
+                aigc=implicit.aigc,
+                aigc_problems=implicit.aigc_problems,
+                visible=visible,
+                width=decoded.width,
+                height=decoded.height,
+            ).to_json(),
+        },
+    }
+
+
+def _inspect(
+    data: bytes, media_type: str, anchors: str, store: bytes | None = None
+) -> tuple[ManifestReport | None, str | None]:
+    try:
+        return inspect(data, media_type, anchors, manifest_store=store), None
+    except ManifestReadError as exc:
+        return None, str(exc)
+
+
+def _manifest_json(report: ManifestReport | None, error: str | None) -> dict[str, Any]:
+    if error is not None:
+        return {
+            "present": True,
+            "state": "Invalid",
+            "codes": [
+                {
+                    "code": "manifest.unreadable",
+                    "kind": "failure",
+                    "explanation": f"the file carries C2PA data that cannot be read: {error}",
+                }
+            ],
+        }
+    if report is None:
+        return {"present": False, "state": None, "codes": []}
+    return {"present": True, **asdict(report)}
+
+
+def _record(
+    session: Session,
+    embedded: ManifestReport | None,
+    by_watermark: list[resolve.Found],
+    by_fingerprint: list[resolve.Found],
+) -> resolve.Found | None:
+    """The service's label for this file: by its manifest, else its watermark, else its
+    fingerprint (the weakest: a near-duplicate of an output is reported as such)."""
+    if embedded is not None and embedded.manifest_id:
+        label = resolve.label_by_manifest(session, embedded.manifest_id)
+        if label is not None:
+            return resolve.Found(label, "manifest", 1.0)
+    if by_watermark:
+        return by_watermark[0]
+    return by_fingerprint[0] if by_fingerprint else None
+
+
+def _entry(session: Session, index: int) -> dict[str, Any] | None:
+    row = session.exec(select(AuditEntry).where(AuditEntry.idx == index)).first()
+    return None if row is None else json.loads(row.entry)
+
+
+def _record_json(
+    session: Session,
+    found: resolve.Found | None,
+    embedded: ManifestReport | None,
+    recovered: ManifestReport | None,
+    file_sha256: str,
+) -> dict[str, Any] | None:
+    if found is None:
+        return None
+    label = found.label
+    checks = _agreement(session, label, embedded or recovered)
+    return {
+        **match_out(found).model_dump(by_alias=True),
+        "identical_to_output": file_sha256 == label.output_sha256,
+        "recovered_manifest": (
+            {k: v for k, v in asdict(recovered).items() if k in ("state", "manifest_id", "codes")}
+            if recovered
+            else None
+        ),
+        "agrees_with_audit_log": all(c["passed"] for c in checks),
+        "checks": checks,
+    }
+
+
+def _agreement(
+    session: Session, label: OutputLabel, manifest: ManifestReport | None
+) -> list[dict[str, Any]]:
+    checks = []
+    call_entry = _entry(session, label.call_audit_index)
+    call_data = (call_entry or {}).get("data", {})
+    checks.append(
+        _check(
+            "call_entry",
+            call_entry is not None
+            and call_entry.get("kind") == "call.recorded"
+            and call_data.get("call_id") == label.call_id
+            and call_data.get("output_sha256") == label.output_sha256,
+            f"audit entry {label.call_audit_index} records call {label.call_id} and the "
+            "output's SHA-256",
+        )
+    )
+    label_entry = _entry(session, label.audit_index) if label.audit_index is not None else None
+    label_data = (label_entry or {}).get("data", {})
+    checks.append(
+        _check(
+            "label_entry",
+            label_entry is not None
+            and label_entry.get("kind") == "output.labelled"
+            and label_data.get("manifest_id") == label.manifest_id
+            and label_data.get("watermark_id") == label.watermark_id,
+            f"audit entry {label.audit_index} records manifest {label.manifest_id} and its "
+            "watermark",
+        )
+    )
+    if manifest is not None and manifest.provenance is not None:
+        provenance = manifest.provenance
+        checks.append(
+            _check(
+                "manifest_names_record",
+                provenance.get("call_id") == label.call_id
+                and provenance.get("audit_index") == label.call_audit_index,
+                f"the manifest names call {provenance.get('call_id')} and audit entry "
+                f"{provenance.get('audit_index')}",
+            )
+        )
+    return checks
+
+
+def _check(name: str, passed: bool, detail: str) -> dict[str, Any]:
+    return {"name": name, "passed": passed, "detail": detail}
