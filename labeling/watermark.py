@@ -171,7 +171,9 @@ def embed(rgb: np.ndarray, watermark_id: str) -> np.ndarray:
     x_lo, x_hi, _ = _inner_bounds(width, np.zeros(1), np.array([float(width)]))
 
     def measure(image: np.ndarray) -> FloatArray:
-        return _cell_means(_integral(_luminance(image)), (y_lo[0], y_hi[0]), (x_lo, x_hi))[0]
+        table = _integral(_luminance(image))
+        means: FloatArray = _cell_means(table, (y_lo[0], y_hi[0]), (x_lo, x_hi))[0]
+        return means
 
     bits = _codeword(watermark_id)[_CELL_BIT]
     means = measure(rgb)

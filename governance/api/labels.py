@@ -58,9 +58,9 @@ def match_content(
 
 @router.post("/verify")
 def verify_file(
-    session: SessionDep, services: ServicesDep, principal: PrincipalDep, file: list[UploadFile]
+    session: SessionDep, services: ServicesDep, _: PrincipalDep, file: list[UploadFile]
 ) -> dict[str, Any]:
     """A label and conformance report for any image: C2PA state, AI disclosure, implicit
     labels, soft bindings, the service's record, and EU Art. 50 / GB 45438 checks."""
     data = read_upload(file, services.settings)
-    return verify.verify(session, services, principal, data, file[0].filename or "")
+    return verify.verify(session, services, data, file[0].filename or "")

@@ -1,5 +1,6 @@
 """`govern`: the command line of the service."""
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -73,6 +74,43 @@ def demo(
 ) -> None:
     """Walk through the service offline on SQLite and print what happened."""
     raise typer.Exit(demo_command.run(directory, console))
+
+
+@app.command("verify")
+def verify_command(
+    paths: Annotated[list[Path], typer.Argument(help="Image files or folders of images.")],
+    out: Annotated[
+        Path, typer.Option(help="Where several files' report.json and index.html go.")
+    ] = Path("./verify-report"),
+    as_json: Annotated[bool, typer.Option("--json", help="One file: print its JSON report.")] = False,
+) -> None:
+    """Check labels: C2PA state, AI disclosure, implicit labels, watermark, the service's
+    record, EU Art. 50 and GB 45438 conformance. Exit 1 if a file could not be read."""
+    from governance.cli.verify_files import print_report, verify_paths, write_reports
+    from labeling.verify_report import counts
+
+    with reported_errors():
+        services = build_services(get_settings())
+    try:
+        run = verify_paths(services, paths, errors)
+    finally:
+        services.engine.dispose()
+    if len(paths) == 1 and not paths[0].is_dir():
+        if run.unreadable:
+            pass  # its error is printed below
+        elif as_json:
+            print(json.dumps(run.reports[0], indent=2, ensure_ascii=False))
+        else:
+            print_report(run.reports[0], console)
+    else:
+        report_json, page = write_reports(run, out)
+        for name, value in counts(run.rows).items():
+            console.print(f"{name}: {value}")
+        console.print(f"report: {report_json}  summary: {page}")
+    for row in run.rows:
+        if row.get("error"):
+            errors.print(f"{row['name']}: {row['error']}")
+    raise typer.Exit(1 if run.unreadable else 0)
 
 
 @keys_app.command("create")

@@ -1,0 +1,132 @@
+"""`govern verify FILE|DIR...`: label reports for files, a JSON and HTML report for folders."""
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from governance.db import unit_of_work
+from governance.errors import GovernError
+from governance.labels.verify import verify
+from governance.services import Services
+from labeling.verify_report import counts, folder_html, summary_row
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff"}
+
+
+@dataclass
+class VerifyRun:
+    reports: list[dict[str, Any]] = field(default_factory=list)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def unreadable(self) -> int:
+        return sum(1 for row in self.rows if row.get("error"))
+
+
+def files_to_verify(paths: list[Path]) -> list[Path]:
+    """Named files as given; folders searched recursively for images, in name order."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(
+                sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+            )
+        else:
+            found.append(path)
+    return found
+
+
+def verify_paths(services: Services, paths: list[Path], console: Console) -> VerifyRun:
+    run = VerifyRun()
+    files = files_to_verify(paths)
+    columns = (
+        TextColumn("verifying"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("verify", total=len(files))
+        for path in files:
+            report, error = _verify_one(services, path)
+            run.reports.append(report or {"file": {"name": str(path)}, "error": error})
+            run.rows.append(summary_row(str(path), report, error))
+            progress.advance(task)
+    return run
+
+
+def _verify_one(services: Services, path: Path) -> tuple[dict[str, Any] | None, str | None]:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return None, f"cannot be read: {exc.strerror or exc}"
+    try:
+        with unit_of_work(services.engine) as session:
+            return verify(session, services, data, path.name), None
+    except GovernError as exc:
+        return None, f"{exc.code}: {exc.detail}"
+
+
+def write_reports(run: VerifyRun, out: Path) -> tuple[Path, Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    report_json = out / "report.json"
+    report_json.write_text(
+        json.dumps({"counts": counts(run.rows), "files": run.reports}, indent=2, ensure_ascii=False)
+    )
+    page = out / "index.html"
+    page.write_text(folder_html(run.rows, "Label verification report"))
+    return report_json, page
+
+
+def print_report(report: dict[str, Any], console: Console) -> None:
+    """One file's report in words, for a person at a terminal."""
+    c2pa = report["c2pa"]
+    console.print(f"[bold]{report['file']['name']}[/bold]  sha256 {report['file']['sha256']}")
+    if c2pa["present"]:
+        console.print(f"  C2PA: {c2pa['state']}  manifest {c2pa.get('manifest_id')}")
+        for code in c2pa["codes"]:
+            if code.get("kind") != "success":
+                console.print(f"    {code['code']}: {code['explanation']}")
+    else:
+        console.print("  C2PA: no manifest in the file")
+    ai = report["ai_disclosure"]
+    agents = ", ".join(ai["software_agents"]) or "none named"
+    console.print(
+        f"  says AI: {'yes' if ai['ai_made'] else 'no'} ({ai['from'] or 'no manifest'}); "
+        f"software agent: {agents}"
+    )
+    if report["training_mining"]:
+        terms = ", ".join(f"{k}: {v}" for k, v in report["training_mining"].items())
+        console.print(f"  training and mining: {terms}")
+    implicit = report["implicit_labels"]
+    console.print(
+        f"  implicit labels: TC260:AIGC {'present' if implicit['tc260_aigc'] else 'absent'}"
+        + (f" ({'; '.join(implicit['problems'])})" if implicit["problems"] else "")
+        + f"; IPTC DigitalSourceType {implicit['digital_source_type'] or 'absent'}"
+    )
+    mark = report["watermark"]
+    console.print(
+        f"  watermark: {mark['watermark_id']} ({mark['transform']})" if mark["found"]
+        else "  watermark: none found"
+    )
+    record = report["record"]
+    if record:
+        console.print(
+            f"  service record: call {record['call_id']}, manifest {record['manifestId']} "
+            f"(found by {record['found_by']}); identical to the output: "
+            f"{'yes' if record['identical_to_output'] else 'no'}; agrees with the audit log: "
+            f"{'yes' if record['agrees_with_audit_log'] else 'NO'}"
+        )
+        if record["recovered_manifest"]:
+            console.print(f"    recovered manifest checks as {record['recovered_manifest']['state']}")
+    else:
+        console.print("  service record: none (not an output of this service, or unrecognisable)")
+    for regime in report["conformance"].values():
+        verdict = "conformant" if regime["conformant"] else "NOT conformant"
+        console.print(f"  {regime['regime']}: {verdict}")
+        for check in regime["checks"]:
+            console.print(f"    {'ok ' if check['passed'] else 'no '} {check['name']}: {check['detail']}")
