@@ -4,7 +4,8 @@ No CJK font can be assumed on a server, and the label must render offline on any
 machine, so 生 and 成 are drawn from their strokes. Coordinates are in a unit em
 square, x to the right and y downwards; each stroke is a polyline drawn with round
 joins and caps. Stroke order and shapes follow the standard forms:
-生 = 丿 一 一 丨 一 (5 strokes), 成 = 一 丿 𠃌 ㇂ 丿 丶 (6 strokes).
+生 = pie heng heng shu heng (5 strokes),
+成 = heng pie hengzhegou xiegou pie dian (6 strokes).
 """
 
 from functools import lru_cache
@@ -21,19 +22,20 @@ INK_TOP, INK_BOTTOM = 0.06 - STROKE_WIDTH / 2, 0.92 + STROKE_WIDTH / 2
 
 GLYPHS: dict[str, tuple[Stroke, ...]] = {
     "生": (
-        ((0.33, 0.06), (0.30, 0.20), (0.24, 0.34), (0.14, 0.46)),  # 丿
-        ((0.24, 0.31), (0.84, 0.31)),  # 一
-        ((0.20, 0.60), (0.80, 0.60)),  # 一
-        ((0.52, 0.08), (0.52, 0.92)),  # 丨
-        ((0.06, 0.92), (0.94, 0.92)),  # 一
+        ((0.33, 0.06), (0.30, 0.20), (0.24, 0.34), (0.14, 0.46)),  # pie
+        ((0.24, 0.31), (0.84, 0.31)),  # heng
+        ((0.20, 0.60), (0.80, 0.60)),  # heng
+        ((0.52, 0.08), (0.52, 0.92)),  # shu
+        ((0.06, 0.92), (0.94, 0.92)),  # heng
     ),
     "成": (
-        ((0.16, 0.30), (0.92, 0.27)),  # 一
-        ((0.20, 0.30), (0.20, 0.64), (0.16, 0.78), (0.07, 0.92)),  # 丿
-        ((0.21, 0.52), (0.42, 0.52), (0.40, 0.78), (0.33, 0.73)),  # 𠃌
-        ((0.53, 0.06), (0.56, 0.38), (0.64, 0.60), (0.76, 0.78), (0.90, 0.92), (0.93, 0.76)),  # ㇂
-        ((0.82, 0.46), (0.68, 0.68), (0.50, 0.86)),  # 丿
-        ((0.70, 0.08), (0.80, 0.17)),  # 丶
+        ((0.16, 0.30), (0.92, 0.27)),  # heng
+        ((0.20, 0.30), (0.20, 0.64), (0.16, 0.78), (0.07, 0.92)),  # pie
+        ((0.21, 0.52), (0.42, 0.52), (0.40, 0.78), (0.33, 0.73)),  # hengzhegou
+        # xiegou
+        ((0.53, 0.06), (0.56, 0.38), (0.64, 0.60), (0.76, 0.78), (0.90, 0.92), (0.93, 0.76)),
+        ((0.82, 0.46), (0.68, 0.68), (0.50, 0.86)),  # pie
+        ((0.70, 0.08), (0.80, 0.17)),  # dian
     ),
 }
 

@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import ImageFont
 
 from labeling.glyphs import INK_BOTTOM, INK_TOP, glyph_mask, has_glyph
 
@@ -31,6 +31,7 @@ _CJK_SCALE = 1.12  # ideographs look small beside capitals of the same height
 _CJK_GAP = 0.08  # of the em
 _BACKING_ALPHA = 0.6  # white on 60% black stays above 4.5:1 contrast on a white image
 _NOTDEF_PROBE = "\uffff"  # a noncharacter: no font maps it, so it draws .notdef
+_MIN_INK_PER_EM = 0.2  # text of dashes or dots alone would need a giant font
 _FULL = 128  # a row counts as ink when some pixel in it is at least half covered
 
 FontKey = str | None  # a font file path; None is Pillow's built-in font
@@ -52,8 +53,8 @@ def draw_label(
     height_ratio: float = 0.06,
 ) -> tuple[np.ndarray, VisibleLabel]:
     """A copy of `rgb` (H x W x 3, uint8) with `text` in a dark box at `edge`."""
-    if not height_ratio >= MIN_HEIGHT_RATIO:
-        raise ValueError(f"height_ratio {height_ratio} is below {MIN_HEIGHT_RATIO}")
+    if not MIN_HEIGHT_RATIO <= height_ratio <= 1:
+        raise ValueError(f"height_ratio {height_ratio} is not in [{MIN_HEIGHT_RATIO}, 1]")
     if edge not in EDGES:
         raise ValueError(f"edge must be one of {', '.join(EDGES)}, not {edge!r}")
     if not (isinstance(rgb, np.ndarray) and rgb.dtype == np.uint8 and rgb.ndim == 3):
@@ -157,7 +158,10 @@ def _font_size_for(key: FontKey, chars: str, target: int) -> int:
         heights = [_ink_height(_text_mask(font, c)[0]) for c in (full or chars)]
         return min(heights) if full else max(heights)
 
-    size = max(4, math.ceil(target * 100 / max(ink(100), 1)))
+    reference = ink(100)
+    if reference < 100 * _MIN_INK_PER_EM:
+        raise ValueError(f"no character of {chars!r} is tall enough to carry a label")
+    size = max(4, math.ceil(target * 100 / reference))
     while ink(size) < target:
         size += 1
     while size > 4 and ink(size - 1) >= target:
@@ -184,7 +188,9 @@ def _tile(text: str, font_path: str | None, target: int) -> tuple[np.ndarray, in
     font_chars = "".join(c for c, s in zip(text, stroked, strict=True) if not s and c != " ")
     size = _font_size_for(key, font_chars, target) if font_chars else 0
     font = _font(key, size or max(4, target))
-    em = _stroke_em_for(math.ceil(target * _CJK_SCALE) if font_chars else target) if any(stroked) else 0
+    em = 0
+    if any(stroked):
+        em = _stroke_em_for(math.ceil(target * _CJK_SCALE) if font_chars else target)
     # Pieces are (x, baseline offset, coverage) with the baseline at y = 0.
     pieces: list[tuple[int, int, np.ndarray]] = []
     heights: list[int] = []

@@ -59,3 +59,11 @@ def scribbling_restore(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
 def brightness_detector(image: np.ndarray) -> float:
     """A 'synthetic image' score that is only the mean brightness: enough to test wiring."""
     return float(image.mean()) / 255.0
+
+
+def photo_generate(prompt: str, seed: int, width: int, height: int) -> np.ndarray:
+    """A real photograph at the asked size: texture like a model's, for the watermark."""
+    from skimage import data
+
+    source = Image.fromarray(data.astronaut() if seed % 2 == 0 else data.coffee())
+    return np.asarray(source.resize((width, height), Image.Resampling.LANCZOS))

@@ -22,7 +22,7 @@ from tests.model_helpers import (
 )
 from tests.service_fixture import Service, make_service
 
-STAGES = ["authenticate", "clearance", "input_rights", "model", "store_output"]
+STAGES = ["authenticate", "clearance", "input_rights", "model", "label", "store_output"]
 
 
 def _mask(width: int, height: int, box: tuple[int, int, int, int] = (10, 10, 30, 20)) -> bytes:
@@ -103,6 +103,7 @@ def test_a_generation_is_released(service: Service) -> None:
         "clearance",
         "prompt_check",
         "model",
+        "label",
         "store_output",
     ]
     fetched = service.client.get(call["output_url"], headers=auth(service.keys["regulator"]))

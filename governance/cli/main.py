@@ -82,7 +82,9 @@ def verify_command(
     out: Annotated[
         Path, typer.Option(help="Where several files' report.json and index.html go.")
     ] = Path("./verify-report"),
-    as_json: Annotated[bool, typer.Option("--json", help="One file: print its JSON report.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One file: print its JSON report.")
+    ] = False,
 ) -> None:
     """Check labels: C2PA state, AI disclosure, implicit labels, watermark, the service's
     record, EU Art. 50 and GB 45438 conformance. Exit 1 if a file could not be read."""

@@ -33,7 +33,9 @@ def files_to_verify(paths: list[Path]) -> list[Path]:
     for path in paths:
         if path.is_dir():
             found.extend(
-                sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+                sorted(
+                    p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+                )
             )
         else:
             found.append(path)
@@ -110,7 +112,8 @@ def print_report(report: dict[str, Any], console: Console) -> None:
     )
     mark = report["watermark"]
     console.print(
-        f"  watermark: {mark['watermark_id']} ({mark['transform']})" if mark["found"]
+        f"  watermark: {mark['watermark_id']} ({mark['transform']})"
+        if mark["found"]
         else "  watermark: none found"
     )
     record = report["record"]
@@ -122,11 +125,15 @@ def print_report(report: dict[str, Any], console: Console) -> None:
             f"{'yes' if record['agrees_with_audit_log'] else 'NO'}"
         )
         if record["recovered_manifest"]:
-            console.print(f"    recovered manifest checks as {record['recovered_manifest']['state']}")
+            console.print(
+                f"    recovered manifest checks as {record['recovered_manifest']['state']}"
+            )
     else:
         console.print("  service record: none (not an output of this service, or unrecognisable)")
     for regime in report["conformance"].values():
         verdict = "conformant" if regime["conformant"] else "NOT conformant"
         console.print(f"  {regime['regime']}: {verdict}")
         for check in regime["checks"]:
-            console.print(f"    {'ok ' if check['passed'] else 'no '} {check['name']}: {check['detail']}")
+            console.print(
+                f"    {'ok ' if check['passed'] else 'no '} {check['name']}: {check['detail']}"
+            )

@@ -7,7 +7,7 @@ from typing import Any
 @dataclass(frozen=True)
 class LabelDraft:
     manifest_id: str
-    watermark_id: str
+    watermark_id: str | None
     phash: int
     dhash: int
     manifest_store: bytes

@@ -16,7 +16,8 @@ class OutputLabel(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     manifest_id: str = Field(max_length=100, unique=True)
     call_id: int = Field(foreign_key="model_calls.id", index=True)
-    watermark_id: str = Field(max_length=32, unique=True)
+    # None when the output was too small to carry a watermark.
+    watermark_id: str | None = Field(default=None, max_length=32, unique=True)
     # pHash and dHash of the labelled pixels (signed 64-bit, as the works registry keeps them).
     phash: int = Field(sa_column=Column(BigInteger, nullable=False))
     dhash: int = Field(sa_column=Column(BigInteger, nullable=False))

@@ -87,7 +87,9 @@ def by_fingerprint(
     totals = distances.sum(axis=1)[near][order]
     labels = {
         label.id: label
-        for label in session.exec(select(OutputLabel).where(col(OutputLabel.id).in_(chosen.tolist())))
+        for label in session.exec(
+            select(OutputLabel).where(col(OutputLabel.id).in_(chosen.tolist()))
+        )
     }
     return [
         Found(labels[int(i)], "fingerprint", round(1 - int(d) / 128, 4))
@@ -97,7 +99,8 @@ def by_fingerprint(
 
 def _popcount(values: np.ndarray) -> np.ndarray:
     as_bytes = values.view(np.uint8).reshape(*values.shape, 8)
-    return np.unpackbits(as_bytes, axis=-1).sum(axis=-1)
+    counted: np.ndarray = np.unpackbits(as_bytes, axis=-1).sum(axis=-1)
+    return counted
 
 
 def by_content(session: Session, services: Services, image: Image.Image) -> list[Found]:

@@ -52,13 +52,13 @@ def load_signing(settings: Settings) -> SigningSetup:
             "C2PA refuses self-signed signers"
         )
     callback = _callback(settings.signing_callback) if settings.signing_callback else None
-    key = None
+    key_pem: bytes | None = None
     if callback is None:
         if settings.signing_key is None:
             raise InvalidInput("GOVERN_SIGNING_CERT_CHAIN needs GOVERN_SIGNING_KEY or a callback")
-        key = settings.signing_key.read_bytes()
+        key_pem = settings.signing_key.read_bytes()
         try:
-            load_pem_private_key(key, password=None)
+            load_pem_private_key(key_pem, password=None)
         except (ValueError, TypeError) as exc:
             raise InvalidInput(f"the signing key cannot be read: {exc}") from None
     root = (
@@ -67,7 +67,9 @@ def load_signing(settings: Settings) -> SigningSetup:
         else certificates[-1].public_bytes(Encoding.PEM)
     )
     return SigningSetup(
-        SignerConfig(chain_pem=chain, key_pem=key, callback=callback, tsa_url=settings.signing_tsa_url),
+        SignerConfig(
+            chain_pem=chain, key_pem=key_pem, callback=callback, tsa_url=settings.signing_tsa_url
+        ),
         root_pem=root,
         source="configured",
     )

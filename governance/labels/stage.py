@@ -9,15 +9,14 @@ the audit lock taken first: nothing else can append before the record does.
 import time
 from typing import Any
 
-import numpy as np
 from PIL import Image
 
 from governance.aimodels.clearance import work_terms
+from governance.audit.log import size as audit_size
 from governance.calls.context import CallContext, Outcome, StageResult, failed
 from governance.calls.record import evidence_sha256, reserve
 from governance.calls.run_model import encode_png
 from governance.labels.draft import LabelDraft
-from governance.audit.log import size as audit_size
 from labeling.c2pa_sign import Ingredient, SigningError, TimestampError, sign
 from labeling.implicit import COMPOSITE, TRAINED, AigcLabel, png_with_xmp, xmp_for
 from labeling.manifest import (
@@ -73,8 +72,11 @@ class LabelOutput:
                 "shorter_side_px": int(min(pixels.shape[:2])),
             }
         clock = _lap(timings, "visible_ms", clock)
-        watermark_id = new_watermark_id()
-        pixels = embed(pixels, watermark_id)
+        watermark_id: str | None = new_watermark_id()
+        try:
+            pixels = embed(pixels, watermark_id)
+        except ValueError:  # too small to carry one: the conformance report will say so
+            watermark_id = None
         clock = _lap(timings, "watermark_ms", clock)
         hashes = fingerprint(Image.fromarray(pixels))
         phash = hashes.get(HashKind.PHASH, Orientation.ORIGINAL)
@@ -89,7 +91,9 @@ class LabelOutput:
             produce_id=manifest_id,
             reserved_code1=f"sha256:{evidence_digest}",
         )
-        png = png_with_xmp(encode_png(pixels, settings.output_png_level), xmp_for(aigc, source_type))
+        png = png_with_xmp(
+            encode_png(pixels, settings.output_png_level), xmp_for(aigc, source_type)
+        )
         clock = _lap(timings, "encode_ms", clock)
 
         provenance = CallProvenance(
@@ -103,10 +107,9 @@ class LabelOutput:
             weights_sha256=call.model.weights_sha256,
             visible_label=visible,
         )
-        bindings = [
-            SoftBinding(WATERMARK_ALG, watermark_id),
-            SoftBinding(FINGERPRINT_ALG, hash_hex(phash)),
-        ]
+        bindings = [SoftBinding(FINGERPRINT_ALG, hash_hex(phash))]
+        if watermark_id is not None:
+            bindings.insert(0, SoftBinding(WATERMARK_ALG, watermark_id))
         title = f"{call.kind} {row.id}"
         parent = None
         carried: dict[str, str] = {}
@@ -195,5 +198,3 @@ def _carried_terms(call: CallContext) -> dict[str, str]:
                 if RESTRICTIVENESS[value] > RESTRICTIVENESS[current]:
                     strictest[use.value] = value
     return {use: value.value for use, value in strictest.items()}
-
-

@@ -71,10 +71,10 @@ def verify(session: Session, services: Services, data: bytes, name: str = "") ->
             "digital_source_type": implicit.digital_source_type,
         },
         "visible_label": visible,
-        "watermark": (
-            {"found": True, **asdict(detection)} if detection else {"found": False}
-        ),
-        "fingerprint": {"matches": [match_out(f).model_dump(by_alias=True) for f in by_fingerprint]},
+        "watermark": ({"found": True, **asdict(detection)} if detection else {"found": False}),
+        "fingerprint": {
+            "matches": [match_out(f).model_dump(by_alias=True) for f in by_fingerprint]
+        },
         "record": _record_json(session, found, embedded, recovered, file_sha256),
         "conformance": {
             "eu_ai_act_art50": eu_art50(

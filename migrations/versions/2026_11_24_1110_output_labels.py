@@ -24,7 +24,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("manifest_id", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column("call_id", sa.Integer(), nullable=False),
-        sa.Column("watermark_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("watermark_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
         sa.Column("phash", sa.BigInteger(), nullable=False),
         sa.Column("dhash", sa.BigInteger(), nullable=False),
         sa.Column("output_sha256", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),

@@ -1,0 +1,270 @@
+"""Every output leaves labelled, and verification tells a regulator what it carries."""
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlmodel import Session, select
+
+from governance.audit.models import AuditEntry
+from governance.labels.models import OutputLabel
+from labeling.c2pa_read import inspect
+from labeling.implicit import TRAINED
+from labeling.watermark import WATERMARK_ALG, detect
+from tests.helpers import auth, encode, np_image
+from tests.label_helpers import (
+    generated,
+    generator,
+    output_of,
+    pixels,
+    reencoded,
+    verify,
+    with_manifest_corrupted,
+    with_pixels_altered,
+    without,
+)
+from tests.service_fixture import Service, make_service
+
+
+def _labelled(service: Service, **extra: Any) -> tuple[dict[str, Any], bytes]:
+    call = generated(service, generator(service), **extra)
+    return call, output_of(service, call)
+
+
+def _entries(service: Service, kind: str) -> list[dict[str, Any]]:
+    with Session(service.app.state.services.engine) as session:
+        rows = session.exec(select(AuditEntry).where(AuditEntry.kind == kind)).all()
+        return [json.loads(r.entry) for r in rows]
+
+
+def test_a_generation_is_signed_marked_and_recorded(service: Service) -> None:
+    call, data = _labelled(service)
+    label = next(s for s in call["stages"] if s["name"] == "label")["evidence"]
+    root = service.client.get("/v1/labels/ca.pem").content  # public: no key
+    report = inspect(data, "image/png", root.decode())
+    assert report is not None and report.state == "Trusted"
+    assert report.manifest_id == label["manifest_id"]
+    assert report.digital_source_types == [TRAINED]
+    assert report.software_agents == ["photo-generator/1"]
+    assert report.provenance is not None
+    assert report.provenance["call_id"] == call["id"]
+    assert report.provenance["audit_index"] == call["audit_index"]
+    assert report.provenance["evidence_sha256"] == label["evidence_sha256"]
+    assert {b["alg"] for b in report.soft_bindings} >= {WATERMARK_ALG}
+    mark = detect(pixels(data))
+    assert mark is not None and mark.watermark_id in {b["value"] for b in report.soft_bindings}
+    # The label is its own audit entry, after the call's, naming the stored file.
+    (entry,) = _entries(service, "output.labelled")
+    assert entry["index"] == call["audit_index"] + 1
+    assert entry["data"]["manifest_id"] == label["manifest_id"]
+    assert entry["data"]["output_sha256"] == hashlib.sha256(data).hexdigest()
+    assert call["output_sha256"] == hashlib.sha256(data).hexdigest()
+
+
+def test_the_output_verifies_as_trusted_ai_with_its_record(service: Service) -> None:
+    call, data = _labelled(service)
+    response = verify(service, data)
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert report["c2pa"]["state"] == "Trusted"
+    assert report["ai_disclosure"]["ai_made"] is True
+    assert report["implicit_labels"]["tc260_aigc"]["Label"] == "1"
+    assert report["implicit_labels"]["problems"] == []
+    assert report["implicit_labels"]["digital_source_type"] == TRAINED
+    assert report["watermark"]["found"] is True
+    record = report["record"]
+    assert record["call_id"] == call["id"] and record["found_by"] == "manifest"
+    assert record["identical_to_output"] is True
+    assert record["agrees_with_audit_log"] is True, record["checks"]
+    assert report["conformance"]["eu_ai_act_art50"]["conformant"] is True
+    # No visible label was asked for: GB 45438 wants one on images.
+    gb = report["conformance"]["gb_45438_2025"]
+    assert gb["conformant"] is False
+    assert [c["name"] for c in gb["checks"] if not c["passed"]] == ["visible_label"]
+
+
+def test_a_visible_label_makes_the_output_conform_to_gb_45438(service: Service) -> None:
+    call, data = _labelled(service, visible_label=True)
+    report = verify(service, data).json()
+    visible = report["visible_label"]
+    assert visible["text"] == "AI生成"
+    assert visible["height_px"] >= 0.05 * 256
+    assert report["conformance"]["gb_45438_2025"]["conformant"] is True
+    assert report["conformance"]["eu_ai_act_art50"]["conformant"] is True
+    assert call["request"]["visible_label"] is True
+
+
+def test_pixels_altered_after_signing_are_invalid_with_the_reason(service: Service) -> None:
+    _, data = _labelled(service)
+    report = verify(service, with_pixels_altered(data)).json()
+    assert report["c2pa"]["state"] == "Invalid"
+    failures = [c for c in report["c2pa"]["codes"] if c["kind"] == "failure"]
+    assert "assertion.dataHash.mismatch" in {c["code"] for c in failures}
+    assert all(c["explanation"] for c in failures)
+    assert report["conformance"]["eu_ai_act_art50"]["conformant"] is False
+    assert report["record"]["identical_to_output"] is False
+
+
+def test_a_stripped_copy_is_recovered_through_its_watermark(service: Service) -> None:
+    call, data = _labelled(service)
+    stripped = reencoded(data)
+    report = verify(service, stripped).json()
+    assert report["c2pa"]["present"] is False
+    assert report["implicit_labels"]["tc260_aigc"] is None
+    record = report["record"]
+    assert record["found_by"] == "watermark" and record["call_id"] == call["id"]
+    assert record["agrees_with_audit_log"] is True
+    # The signed manifest is recovered, but these are not the bytes it signed.
+    assert record["recovered_manifest"]["state"] == "Invalid"
+    assert report["ai_disclosure"] == {
+        "ai_made": True,
+        "digital_source_types": [TRAINED],
+        "software_agents": ["photo-generator/1"],
+        "from": "recovered manifest",
+    }
+    eu = report["conformance"]["eu_ai_act_art50"]
+    assert eu["conformant"] is False
+    assert {c["name"]: c["passed"] for c in eu["checks"]} == {
+        "machine_readable_marking": False,
+        "detectable_watermark": True,
+    }
+
+
+def test_a_copy_that_lost_only_its_manifest_checks_against_the_kept_one(service: Service) -> None:
+    _, data = _labelled(service)
+    report = verify(service, without(data, b"caBX")).json()
+    assert report["c2pa"]["present"] is False
+    assert report["record"]["recovered_manifest"]["state"] == "Trusted"
+
+
+def test_a_jpeg_reencode_is_still_found(service: Service) -> None:
+    call, data = _labelled(service)
+    report = verify(service, reencoded(data, "JPEG", quality=70), "copy.jpg").json()
+    assert report["record"]["call_id"] == call["id"]
+    assert report["record"]["found_by"] in ("watermark", "fingerprint")
+    assert report["watermark"]["found"] is True
+
+
+def test_an_unknown_signer_is_reported_untrusted_not_refused(
+    service: Service, tmp_path: Path
+) -> None:
+    other = make_service(service.settings.database_url, tmp_path / "other")
+    try:
+        _, data = _labelled(other)
+    finally:
+        other.app.state.services.engine.dispose()
+    report = verify(service, data).json()
+    assert report["c2pa"]["state"] == "Valid"
+    assert "signingCredential.untrusted" in {c["code"] for c in report["c2pa"]["codes"]}
+
+
+def test_a_corrupt_manifest_is_a_finding(service: Service) -> None:
+    _, data = _labelled(service)
+    response = verify(service, with_manifest_corrupted(data))
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert report["c2pa"]["state"] == "Invalid"
+    assert report["conformance"]["eu_ai_act_art50"]["conformant"] is False
+
+
+def test_an_unlabelled_photograph_is_reported_unlabelled(service: Service) -> None:
+    report = verify(service, encode(np_image(4, 128))).json()
+    assert report["c2pa"] == {"present": False, "state": None, "codes": []}
+    assert report["watermark"] == {"found": False}
+    assert report["record"] is None
+    assert report["ai_disclosure"]["ai_made"] is False
+    assert report["conformance"]["eu_ai_act_art50"]["conformant"] is False
+
+
+def test_bad_files_are_refused_with_a_clear_error(service: Service) -> None:
+    assert verify(service, b"not an image").json()["error"] == "NotAnImage"
+    gif = encode(np_image(1, 32), "GIF")
+    assert verify(service, gif).json()["error"] == "UnsupportedImageFormat"
+    _, data = _labelled(service)
+    truncated = verify(service, data[: len(data) // 2])
+    assert truncated.status_code in (200, 422), truncated.text
+    big = verify(service, b"\x89PNG" + bytes(3 * 1024 * 1024))
+    assert big.status_code == 413
+    unauthenticated = service.client.post("/v1/verify", files={"file": ("a.png", gif)})
+    assert unauthenticated.status_code == 401
+
+
+def test_resolution_endpoints(service: Service) -> None:
+    call, data = _labelled(service)
+    label = next(s for s in call["stages"] if s["name"] == "label")["evidence"]
+    key = auth(service.keys["regulator"])
+    manifest_id = label["manifest_id"]
+    store = service.client.get(f"/v1/manifests/{manifest_id}", headers=key)
+    assert store.status_code == 200 and store.headers["content-type"] == "application/c2pa"
+    missing = service.client.get("/v1/manifests/urn:c2pa:nothing", headers=key)
+    assert missing.status_code == 404 and missing.json()["error"] == "ManifestNotFound"
+    binding = next(b for b in label["soft_bindings"] if b["alg"] == WATERMARK_ALG)
+    found = service.client.get(
+        "/v1/matches/byBinding", params={"alg": WATERMARK_ALG, "value": binding["value"]}, headers=key
+    ).json()
+    assert [m["manifestId"] for m in found["matches"]] == [manifest_id]
+    unknown = service.client.get(
+        "/v1/matches/byBinding", params={"alg": "com.example", "value": "00"}, headers=key
+    )
+    assert unknown.status_code == 422 and unknown.json()["error"] == "UnknownBindingAlgorithm"
+    by_content = service.client.post(
+        "/v1/matches/byContent",
+        headers=key,
+        files={"file": ("c.jpg", reencoded(data, "JPEG", quality=80))},
+    ).json()
+    assert by_content["matches"][0]["manifestId"] == manifest_id
+    assert by_content["matches"][0]["found_by"] == "watermark"
+
+
+def test_a_restoration_names_its_parent_and_carries_the_works_terms(
+    database_url: str, tmp_path: Path
+) -> None:
+    from tests.helpers import png_bytes, register
+    from tests.test_calls_api import _conservator, _mask, _model, restore
+
+    service = make_service(database_url, tmp_path / "data")
+    try:
+        registered = register(
+            service.client,
+            service.keys["alice"],
+            png_bytes("astronaut"),
+            terms={"ai_training": "notAllowed", "restoration": "allowed"},
+        )
+        assert registered.status_code == 201, registered.text
+        _conservator(service)
+        model = _model(service)
+        image = png_bytes("astronaut")
+        width, height = 512, 512
+        response = restore(service, image, _mask(width, height), model)
+        call = response.json()
+        assert call["status"] == "pending_review", call
+        data = service.client.get(
+            call["output_url"], headers=auth(service.keys["conservator"])
+        ).content
+        root = service.client.get("/v1/labels/ca.pem").text
+        report = inspect(data, "image/png", root)
+        assert report is not None and report.state == "Trusted"
+        assert "c2pa.opened" in report.actions and "c2pa.edited" in report.actions
+        assert [i["relationship"] for i in report.ingredients] == ["parentOf"]
+        assert report.training_mining["ai_training"] == "notAllowed"
+        assert report.training_mining["ai_inference"] == "allowed"
+        # The watermark moves pixels by a few levels at most: the restoration stays true.
+        source = pixels(image).astype(int)
+        outside = np.ones((height, width), bool)
+        outside[10:20, 10:30] = False
+        change = np.abs(pixels(data).astype(int)[outside] - source[outside])
+        assert change.mean() < 3 and np.percentile(change, 99) <= 8
+    finally:
+        service.app.state.services.engine.dispose()
+
+
+def test_blocked_calls_are_not_labelled(service: Service) -> None:
+    from tests.test_calls_api import generate
+
+    model = generator(service)
+    blocked = generate(service, model, prompt="")
+    assert blocked.status_code == 422
+    with Session(service.app.state.services.engine) as session:
+        assert session.exec(select(OutputLabel)).all() == []
