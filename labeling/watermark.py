@@ -36,6 +36,11 @@ SIGMA = 0.3  # window and bump width, in cells: wider overlaps neighbours more
 MIN_SIDE = 64
 MAX_CROP = 0.2  # largest crop (fraction of each side) the search considers
 CROP_STEP = 0.01
+READ_SIDE = 512  # detection reads a copy shrunk by an integer factor to about this
+SEARCH_SIDE = 256  # and searches crops on one about this small
+CANDIDATES = 4  # coarse crop hypotheses refined
+REFINE_STEPS = (0.08, 0.03, 0.01)  # cells
+MIN_CELLS = 4  # usable cells per bit for embed to accept an image
 # Mean |vote| per cell. Unmarked photographs score ~0.15 (0.2 with a crop's erasures).
 MIN_CONFIDENCE = 0.35
 _ITERATIONS = 6  # clipping corrections; each one shrinks the error by the clipped share
@@ -103,68 +108,86 @@ def _luminance(image: np.ndarray) -> Float32Array:
 
 @dataclass(frozen=True)
 class _Axis:
-    """Measurement windows along one axis, for each hypothesis of the original extent."""
+    """Measurement windows along one axis, one set per hypothesis of the original's extent.
 
+    Coordinates are those of the (possibly downsampled) luminance being read; `low` and
+    `high` are where the original's edges lie in them.
+    """
+
+    low: FloatArray  # (hypotheses,)
+    high: FloatArray
     windows: Float32Array  # (hypotheses, GRID, size): each row sums to 1
     bumps: Float32Array  # (hypotheses, GRID, size): unit response in its own window
     valid: BoolArray  # (hypotheses, GRID): window not cut by a crop
-    labels: list[str]
 
 
-def _axis(size: int, origins: FloatArray, extents: FloatArray, labels: list[str]) -> _Axis:
-    centres = origins[:, None] + extents[:, None] * (np.arange(GRID) + 0.5) / GRID
-    sigma = (SIGMA * extents / GRID)[:, None]
+def _axis(size: int, low: FloatArray, high: FloatArray) -> _Axis:
+    extent = (high - low)[:, None]
+    centres = low[:, None] + extent * (np.arange(GRID) + 0.5) / GRID
+    sigma = SIGMA * extent / GRID
     shape = np.exp(-0.5 * ((np.arange(size) + 0.5 - centres[..., None]) / sigma[..., None]) ** 2)
     windows = shape / shape.sum(axis=-1, keepdims=True)
     bumps = shape / (windows * shape).sum(axis=-1, keepdims=True)
-    # A window that the crop cut measures other pixels than the embedder did.
+    # A window that a crop cut measures other pixels than the embedder did.
     here = ndtr((size - centres) / sigma) - ndtr(-centres / sigma)
-    there = ndtr((origins[:, None] + extents[:, None] - centres) / sigma)
-    there = there - ndtr((origins[:, None] - centres) / sigma)
+    there = ndtr((high[:, None] - centres) / sigma) - ndtr((low[:, None] - centres) / sigma)
     valid = here > there - 0.01
-    return _Axis(windows.astype(np.float32), bumps.astype(np.float32), valid, labels)
+    return _Axis(low, high, windows.astype(np.float32), bumps.astype(np.float32), valid)
 
 
-def _whole(size: int) -> _Axis:
-    return _axis(size, np.zeros(1), np.array([float(size)]), [""])
+def _whole(size: int, extent: float | None = None) -> _Axis:
+    return _axis(size, np.zeros(1), np.array([float(extent or size)]))
 
 
-def _crops(size: int, ends: tuple[str, str]) -> _Axis:
-    """Uncropped, then the image being the start, centre or end of a larger original.
-
-    Labels name the part of the original that the image is, e.g. "0.10 top".
-    """
-    origins, extents, labels = [0.0], [float(size)], [""]
+def _crops(size: int, extent: float) -> _Axis:
+    """Uncropped, then the image being the start, centre or end of a larger original."""
+    lows, highs = [0.0], [extent]
     for step in range(1, round(MAX_CROP / CROP_STEP) + 1):
-        crop = step * CROP_STEP
-        extent = size / (1.0 - crop)
-        for where, fraction in ((ends[0], 0.0), ("centre", 0.5), (ends[1], 1.0)):
-            origins.append((size - extent) * fraction)
-            extents.append(extent)
-            labels.append(f"{crop:.2f} {where}")
-    return _axis(size, np.array(origins), np.array(extents), labels)
+        original = extent / (1.0 - step * CROP_STEP)
+        for fraction in (0.0, 0.5, 1.0):
+            lows.append((extent - original) * fraction)
+            highs.append(lows[-1] + original)
+    return _axis(size, np.array(lows), np.array(highs))
 
 
-def _describe(rows: str, cols: str) -> str:
-    if not rows and not cols:
+def _describe(rows: tuple[float, float, float], cols: tuple[float, float, float]) -> str:
+    """Name the part of the original that the image is, from (low, high, size) per axis."""
+    parts = []
+    for (low, high, size), ends in ((rows, ("top", "bottom")), (cols, ("left", "right"))):
+        crop = 1.0 - size / (high - low)
+        if crop >= 0.005:
+            kept = -low / (high - low - size)  # 0: the start of the original, 1: its end
+            where = ends[0] if kept < 0.25 else ends[1] if kept > 0.75 else "centre"
+            parts.append((crop, where))
+    if not parts:
         return "none"
-    if rows and cols and rows.split()[0] == cols.split()[0]:
-        crop, y_where, x_where = rows.split()[0], rows.split()[1], cols.split()[1]
-        where = "-".join(w for w in (y_where, x_where) if w != "centre") or "centre"
-        return f"crop {crop} {where}"
-    return ", ".join(f"crop {axis} {label}" for axis, label in (("y", rows), ("x", cols)) if label)
+    if len(parts) == 2 and abs(parts[0][0] - parts[1][0]) < 0.005:
+        where = "-".join(w for _, w in parts if w != "centre") or "centre"
+        return f"crop {parts[0][0]:.2f} {where}"
+    return ", ".join(f"crop {crop:.2f} {where}" for crop, where in parts)
 
 
 def _measure(luma: Float32Array, rows: _Axis, cols: _Axis) -> FloatArray:
     """Window means for every pair of hypotheses: (row hyps, col hyps, GRID, GRID)."""
-    ny, nx = len(rows.labels), len(cols.labels)
-    strips = rows.windows.reshape(ny * GRID, -1) @ luma
-    means = (strips @ cols.windows.reshape(nx * GRID, -1).T).reshape(ny, GRID, nx, GRID)
-    return means.transpose(0, 2, 1, 3).astype(np.float64)
+    ny, nx = len(rows.low), len(cols.low)
+    by_row = rows.windows.reshape(ny * GRID, -1)
+    by_col = cols.windows.reshape(nx * GRID, -1).T
+    # Contract the large image with the side that has fewer windows first.
+    means = (by_row @ luma) @ by_col if ny <= nx else by_row @ (luma @ by_col)
+    return means.reshape(ny, GRID, nx, GRID).transpose(0, 2, 1, 3).astype(np.float64)
+
+
+def _usable(means: FloatArray) -> BoolArray:
+    # Saturated cells carry nothing: marking them would show on white or black areas.
+    return (means >= 1.0) & (means <= 254.0)
 
 
 def embed(rgb: np.ndarray, watermark_id: str) -> np.ndarray:
-    """Return a watermarked copy of an RGB uint8 image (HxWx3)."""
+    """Return a watermarked copy of an RGB uint8 image (HxWx3).
+
+    Raises ValueError for a bad id, an image under MIN_SIDE, or one so saturated
+    (nearly all pure white or black) that too few cells can carry the mark.
+    """
     if not isinstance(watermark_id, str) or not _ID.fullmatch(watermark_id):
         raise ValueError("watermark id must be 12 lowercase hex characters")
     if not isinstance(rgb, np.ndarray) or rgb.dtype != np.uint8 or rgb.ndim != 3:
@@ -176,60 +199,108 @@ def embed(rgb: np.ndarray, watermark_id: str) -> np.ndarray:
         raise ValueError(f"image too small to carry a watermark: shorter side < {MIN_SIDE} px")
 
     rows, cols = _whole(height), _whole(width)
-    means = _measure(_luminance(rgb), rows, cols)[0, 0]
+    pixels = rgb.astype(np.float32)
+    means = _measure(_luminance(pixels), rows, cols)[0, 0]
+    usable = _usable(means)
+    if (usable.reshape(-1).astype(np.float32) @ _VOTE).min() < MIN_CELLS:
+        raise ValueError("image too saturated to carry a watermark")
     bits = _codeword(watermark_id)[_CELL_BIT]
-    # Nearest lattice point of the right parity; near 0 or 255 the other neighbour,
-    # which is reachable, so saturated images still carry the mark.
+    # Nearest lattice point of the right parity, or the other neighbour near 0 or 255.
     shift = _DITHER + bits * (STEP / 2)
     target = shift + STEP * np.round((means - shift) / STEP)
     target = np.where(target > 254.0, target - STEP, target)
     target = np.where(target < 1.0, target + STEP, target)
+    target = np.where(usable, target, means)
 
     # Neighbouring bumps leak into each other's windows: solve for the amplitudes.
     cross_y = (rows.windows[0] @ rows.bumps[0].T).astype(np.float64)
     cross_x = (cols.windows[0] @ cols.bumps[0].T).astype(np.float64)
-    pixels = rgb.astype(np.float32)
     amplitude = np.zeros((GRID, GRID))
-    residual = target - means
+    residual, gain = target - means, np.ones((GRID, GRID))
+    # Channel extremes decide clipping (a reduction over an axis of 3 is slow in numpy).
+    darkest = np.minimum(np.minimum(pixels[..., 0], pixels[..., 1]), pixels[..., 2])
+    brightest = np.maximum(np.maximum(pixels[..., 0], pixels[..., 1]), pixels[..., 2])
     out = rgb
     for _ in range(_ITERATIONS):
-        amplitude += np.linalg.solve(cross_x, np.linalg.solve(cross_y, residual).T).T
+        step = np.linalg.solve(cross_y, residual * gain)
+        amplitude += np.linalg.solve(cross_x, step.T).T
         pattern = rows.bumps[0].T @ amplitude.astype(np.float32) @ cols.bumps[0]
-        shifted = pixels + pattern[..., None] + 0.5
-        out = np.clip(shifted, 0, 255).astype(np.uint8)
-        if shifted.min() >= 0 and shifted.max() < 256:
-            break  # no clipping: the measurements are on target up to rounding
+        out = np.clip(pixels + (pattern[..., None] + 0.5), 0, 255).astype(np.uint8)
+        clipped = (darkest + pattern < -0.5) | (brightest + pattern > 255.5)
+        if not clipped.any():
+            break  # on target up to rounding
         residual = target - _measure(_luminance(out), rows, cols)[0, 0]
         if float(np.abs(residual).max()) < 0.2:
             break
+        # Clipped pixels do not move: push the rest harder, as much as they gave way.
+        share = _measure(clipped.astype(np.float32), rows, cols)[0, 0]
+        gain = 1.0 / np.maximum(1.0 - share, 0.25)
     return out
 
 
 def _decode(means: FloatArray, valid: BoolArray) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Votes, cells per bit and confidence for a batch of hypotheses (batch, GRID, GRID)."""
     batch = means.shape[0]
+    valid = valid & _usable(means)
     soft = np.cos(2 * np.pi * (means - _DITHER) / STEP) * valid
-    votes = soft.reshape(batch, -1).astype(np.float32) @ _VOTE
-    cells = valid.reshape(batch, -1).astype(np.float32) @ _VOTE
+    votes = (soft.reshape(batch, -1).astype(np.float32) @ _VOTE).astype(np.float64)
+    cells = (valid.reshape(batch, -1).astype(np.float32) @ _VOTE).astype(np.float64)
     confidence = np.abs(votes).sum(axis=1) / np.maximum(cells.sum(axis=1), 1)
-    return votes.astype(np.float64), cells.astype(np.float64), confidence.astype(np.float64)
+    return votes, cells, confidence
 
 
-def _search(luma: Float32Array, rows: _Axis, cols: _Axis) -> Detection | None:
-    ny, nx = len(rows.labels), len(cols.labels)
+def _evaluate(
+    luma: Float32Array, rows: _Axis, cols: _Axis
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    ny, nx = len(rows.low), len(cols.low)
     means = _measure(luma, rows, cols).reshape(ny * nx, GRID, GRID)
-    valid = (rows.valid[:, None, :, None] & cols.valid[None, :, None, :]).reshape(ny * nx, GRID, GRID)
-    votes, cells, confidence = _decode(means, valid)
-    best: Detection | None = None
-    usable = (confidence >= MIN_CONFIDENCE) & (cells.min(axis=1) > 0)
-    for index in np.flatnonzero(usable)[np.argsort(-confidence[usable])]:
-        found = _read_codeword(votes[index] < 0)  # +1 means a cell sits on the 0 lattice
-        if found is not None:
-            row, col = divmod(int(index), nx)
-            transform = _describe(rows.labels[row], cols.labels[col])
-            best = Detection(found, round(float(confidence[index]), 4), transform)
-            break
-    return best
+    valid = rows.valid[:, None, :, None] & cols.valid[None, :, None, :]
+    return _decode(means, valid.reshape(ny * nx, GRID, GRID))
+
+
+def _refine(luma: Float32Array, rows: _Axis, cols: _Axis) -> tuple[_Axis, _Axis, float]:
+    """Coordinate ascent of the confidence over each axis' two edges, in shrinking steps."""
+    size = luma.shape
+    confidence = float(_evaluate(luma, rows, cols)[2][0])
+    for step in REFINE_STEPS:
+        for axis in (0, 1):
+            current = rows if axis == 0 else cols
+            extent = float(current.high[0] - current.low[0]) / GRID * step
+            offsets = np.arange(-2, 3) * extent
+            low = (current.low[0] + offsets[:, None] + 0 * offsets[None, :]).ravel()
+            high = (current.high[0] + 0 * offsets[:, None] + offsets[None, :]).ravel()
+            trial = _axis(size[axis], low, high)
+            scores = _evaluate(luma, trial, cols) if axis == 0 else _evaluate(luma, rows, trial)
+            best = int(np.argmax(scores[2]))
+            if scores[2][best] > confidence:
+                confidence = float(scores[2][best])
+                chosen = _axis(size[axis], low[best : best + 1], high[best : best + 1])
+                rows, cols = (chosen, cols) if axis == 0 else (rows, chosen)
+    return rows, cols, confidence
+
+
+def _accept(luma: Float32Array, rows: _Axis, cols: _Axis, scale: float) -> Detection | None:
+    votes, cells, confidence = _evaluate(luma, rows, cols)
+    if confidence[0] < MIN_CONFIDENCE or cells[0].min() < 1:
+        return None
+    found = _read_codeword(votes[0] < 0)  # +1 means a cell sits on the 0 lattice
+    if found is None:
+        return None
+    size_y, size_x = luma.shape
+    transform = _describe(
+        (float(rows.low[0]), float(rows.high[0]), size_y * 1.0),
+        (float(cols.low[0]), float(cols.high[0]), size_x * 1.0),
+    )
+    return Detection(found, round(float(confidence[0]), 4), transform)
+
+
+def _shrink(luma: Float32Array, factor: int) -> Float32Array:
+    if factor == 1:
+        return luma
+    height, width = (luma.shape[0] // factor) * factor, (luma.shape[1] // factor) * factor
+    blocks = luma[:height, :width].reshape(height // factor, factor, width // factor, factor)
+    shrunk: Float32Array = blocks.mean(axis=(1, 3))
+    return shrunk
 
 
 def detect(rgb: np.ndarray) -> Detection | None:
@@ -240,8 +311,34 @@ def detect(rgb: np.ndarray) -> Detection | None:
     height, width = image.shape[:2]
     if min(height, width) < MIN_SIDE:
         return None
-    luma = _luminance(image)
-    plain = _search(luma, _whole(height), _whole(width))
-    if plain is not None:
-        return plain
-    return _search(luma, _crops(height, ("top", "bottom")), _crops(width, ("left", "right")))
+    # Windows are several pixels wide at READ_SIDE, so reading a smaller copy loses nothing.
+    factor = max(1, min(height, width) // READ_SIDE)
+    luma = _shrink(_luminance(image), factor)
+    extent_y, extent_x = height / factor, width / factor
+    found = _accept(luma, _whole(luma.shape[0], extent_y), _whole(luma.shape[1], extent_x), 1.0)
+    if found is not None:
+        return found
+    # Crops: a coarse grid of hypotheses on a smaller copy, then refine the best few.
+    coarse_factor = max(1, min(luma.shape) // SEARCH_SIDE)
+    small = _shrink(luma, coarse_factor)
+    rows = _crops(small.shape[0], extent_y / coarse_factor)
+    cols = _crops(small.shape[1], extent_x / coarse_factor)
+    confidence = _evaluate(small, rows, cols)[2]
+    best: Detection | None = None
+    for index in np.argsort(-confidence)[:CANDIDATES]:
+        row, col = divmod(int(index), len(cols.low))
+        y = _axis(
+            luma.shape[0],
+            rows.low[row : row + 1] * coarse_factor,
+            rows.high[row : row + 1] * coarse_factor,
+        )
+        x = _axis(
+            luma.shape[1],
+            cols.low[col : col + 1] * coarse_factor,
+            cols.high[col : col + 1] * coarse_factor,
+        )
+        y, x, _ = _refine(luma, y, x)
+        found = _accept(luma, y, x, 1.0)
+        if found is not None and (best is None or found.confidence > best.confidence):
+            best = found
+    return best

@@ -202,7 +202,9 @@ def test_resolution_endpoints(service: Service) -> None:
     assert missing.status_code == 404 and missing.json()["error"] == "ManifestNotFound"
     binding = next(b for b in label["soft_bindings"] if b["alg"] == WATERMARK_ALG)
     found = service.client.get(
-        "/v1/matches/byBinding", params={"alg": WATERMARK_ALG, "value": binding["value"]}, headers=key
+        "/v1/matches/byBinding",
+        params={"alg": WATERMARK_ALG, "value": binding["value"]},
+        headers=key,
     ).json()
     assert [m["manifestId"] for m in found["matches"]] == [manifest_id]
     unknown = service.client.get(

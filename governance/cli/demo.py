@@ -18,7 +18,7 @@ from governance.app import create_app
 from governance.audit.bundle import write_bundle
 from governance.audit.verify import BundleError, verify_bundle
 from governance.auth.service import create_key
-from governance.cli import demo_models
+from governance.cli import demo_labels, demo_models
 from governance.db import unit_of_work
 from governance.settings import Settings
 
@@ -220,6 +220,8 @@ def run(directory: Path, console: Console) -> int:
             fetch(released["output_url"], "operator")
         )
 
+    reports = demo_labels.verify_outputs(call, directory / "outputs")
+    page = demo_labels.folder_report(services, directory / "outputs", console)
     audit = audit_round_trip(client, keys["audit office"], directory, steps)
 
     table = Table("step", "request", "outcome", title="govern demo")
@@ -243,6 +245,11 @@ def run(directory: Path, console: Console) -> int:
         "KEY from GET /v1/audit/key)."
     )
     console.print(demo_models.summary(before, governed))
+    console.print(demo_labels.table(reports))
+    console.print(
+        "The stripped JPEG lost its manifest and XMP; its watermark led back to the call's "
+        f"record. Folder report: {page} (`govern verify {directory / 'outputs'}`)."
+    )
     console.print("Serve it: GOVERN_DATA_DIR=" + str(directory) + " govern serve")
     ok = (
         demo_models.as_expected(before, governed)
@@ -250,6 +257,7 @@ def run(directory: Path, console: Console) -> int:
         and match["work_id"] == work_ids["astronaut"]
         and not unrelated["matches"]
         and audit["verified"]
+        and demo_labels.as_expected(reports)
     )
     return 0 if ok else 1
 

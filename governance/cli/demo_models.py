@@ -43,8 +43,17 @@ def clearance(call: Call, model_id: int, name: str, when: str) -> dict[str, Any]
     return dict(body)
 
 
-def generation(call: Call, model_id: int, label: str, prompt: str) -> dict[str, Any]:
-    body = {"model": model_id, "prompt": prompt, "seed": 7, "width": SIZE, "height": SIZE}
+def generation(
+    call: Call, model_id: int, label: str, prompt: str, visible_label: bool = False
+) -> dict[str, Any]:
+    body = {
+        "model": model_id,
+        "prompt": prompt,
+        "seed": 7,
+        "width": SIZE,
+        "height": SIZE,
+        "visible_label": visible_label,
+    }
     _, answer = call(label, "POST", "/v1/generations", "operator", json=body)
     return dict(answer)
 
@@ -98,7 +107,11 @@ def before_works(call: Call) -> dict[str, Any]:
     ids = model_ids(call)
     generator = ids["builtin-generation"]
     first = generation(
-        call, generator, "a generation before any work is registered", "a cup of coffee"
+        call,
+        generator,
+        "a generation before any work is registered, with a visible label",
+        "a cup of coffee",
+        visible_label=True,
     )
     return {"ids": ids, "released": first}
 

@@ -112,7 +112,7 @@ def print_report(report: dict[str, Any], console: Console) -> None:
     )
     mark = report["watermark"]
     console.print(
-        f"  watermark: {mark['watermark_id']} ({mark['transform']})"
+        f"  watermark: {mark['watermark_id']} (geometry: {mark['transform']})"
         if mark["found"]
         else "  watermark: none found"
     )
@@ -125,8 +125,10 @@ def print_report(report: dict[str, Any], console: Console) -> None:
             f"{'yes' if record['agrees_with_audit_log'] else 'NO'}"
         )
         if record["recovered_manifest"]:
+            state = record["recovered_manifest"]["state"]
             console.print(
-                f"    recovered manifest checks as {record['recovered_manifest']['state']}"
+                f"    the manifest kept by the service checks against this file as {state}"
+                + (": the file is not the one that was signed" if state == "Invalid" else "")
             )
     else:
         console.print("  service record: none (not an output of this service, or unrecognisable)")

@@ -1,0 +1,103 @@
+"""The demo's last act: a regulator verifies the service's outputs and a stripped copy."""
+
+import io
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+from rich.console import Console
+from rich.table import Table
+
+from governance.cli.verify_files import verify_paths, write_reports
+from governance.services import Services
+
+Call = Callable[..., tuple[int, Any]]
+RELEASED, PENDING, STRIPPED = (
+    "generation-released.png",
+    "restoration-pending-review.png",
+    "generation-stripped.jpg",
+)
+
+
+def stripped_copy(data: bytes) -> bytes:
+    """What a social network makes of a file: the pixels re-encoded as JPEG, no metadata."""
+    buffer = io.BytesIO()
+    Image.open(io.BytesIO(data)).convert("RGB").save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()
+
+
+def verify_outputs(call: Call, outputs: Path) -> dict[str, dict[str, Any]]:
+    (outputs / STRIPPED).write_bytes(stripped_copy((outputs / RELEASED).read_bytes()))
+    reports = {}
+    for name in (RELEASED, PENDING, STRIPPED):
+        _, body = call(
+            f"the regulator verifies {name}",
+            "POST",
+            "/v1/verify",
+            "regulator",
+            files={"file": (name, (outputs / name).read_bytes(), "application/octet-stream")},
+        )
+        reports[name] = body
+    return reports
+
+
+def folder_report(services: Services, outputs: Path, console: Console) -> Path:
+    """The same check as `govern verify outputs/`: report.json and index.html."""
+    run = verify_paths(services, [outputs], console)
+    _, page = write_reports(run, outputs.parent / "verify-report")
+    return page
+
+
+def table(reports: dict[str, dict[str, Any]]) -> Table:
+    grid = Table(
+        "file",
+        "C2PA",
+        "says AI",
+        "watermark",
+        "record",
+        "EU Art. 50",
+        "GB 45438",
+        title="verification",
+    )
+    for name, report in reports.items():
+        if "error" in report:
+            grid.add_row(name, report["error"], "", "", "", "", "")
+            continue
+        record = report.get("record")
+        conformance = report["conformance"]
+        grid.add_row(
+            name,
+            report["c2pa"]["state"] or "none",
+            _yes(report["ai_disclosure"]["ai_made"]),
+            _yes(report["watermark"]["found"]),
+            f"call {record['call_id']} by {record['found_by']}"
+            + ("" if record["agrees_with_audit_log"] else " (DISAGREES)")
+            if record
+            else "none",
+            _yes(conformance["eu_ai_act_art50"]["conformant"]),
+            _yes(conformance["gb_45438_2025"]["conformant"]),
+        )
+    return grid
+
+
+def _yes(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+def as_expected(reports: dict[str, dict[str, Any]]) -> bool:
+    released, pending, stripped = reports[RELEASED], reports[PENDING], reports[STRIPPED]
+    if any("error" in r for r in (released, pending, stripped)):
+        return False
+    return bool(
+        released["c2pa"]["state"] == "Trusted"
+        and released["record"]["agrees_with_audit_log"]
+        and released["conformance"]["eu_ai_act_art50"]["conformant"]
+        and released["conformance"]["gb_45438_2025"]["conformant"]
+        and pending["c2pa"]["state"] == "Trusted"
+        and pending["ai_disclosure"]["ai_made"]
+        and not stripped["c2pa"]["present"]
+        and stripped["record"] is not None
+        and stripped["record"]["found_by"] == "watermark"
+        and stripped["ai_disclosure"]["ai_made"]
+    )
