@@ -113,9 +113,13 @@ def inspect(
             rejoined = _rejoin(data, media_type, manifest_store, context)
             if rejoined is not None:
                 try:
-                    return _read_report(rejoined, media_type, None, context, "recovered")
+                    report = _read_report(rejoined, media_type, None, context, "recovered")
                 except c2pa.C2paError:
-                    pass  # put back in a place this copy cannot hold it: judge it as it is
+                    report = None
+                if report is not None:
+                    return report
+                # Put back where this copy cannot hold it (a PNG's store in a JPEG copy,
+                # say): judge the copy as it is against the store.
             return _read_report(data, media_type, manifest_store, context, "recovered")
     except c2pa.C2paError as exc:
         if manifest_store is None and not _shows_c2pa(data):

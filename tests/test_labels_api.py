@@ -143,8 +143,10 @@ def test_a_jpeg_reencode_is_still_found(service: Service) -> None:
     call, data = _labelled(service)
     report = verify(service, reencoded(data, "JPEG", quality=70), "copy.jpg").json()
     assert report["record"]["call_id"] == call["id"]
-    assert report["record"]["found_by"] in ("watermark", "fingerprint")
-    assert report["watermark"]["found"] is True
+    assert report["record"]["found_by"] == "watermark"
+    # The PNG's manifest, recovered for the JPEG copy: it says AI, but not of these bytes.
+    assert report["ai_disclosure"]["ai_made"] is True
+    assert report["record"]["recovered_manifest"]["state"] == "Invalid"
 
 
 def test_an_unknown_signer_is_reported_untrusted_not_refused(
@@ -258,6 +260,11 @@ def test_a_restoration_names_its_parent_and_carries_the_works_terms(
         outside[10:20, 10:30] = False
         change = np.abs(pixels(data).astype(int)[outside] - source[outside])
         assert change.mean() < 3 and np.percentile(change, 99) <= 8
+        # The input only looks like the output: found by fingerprint, and not called AI.
+        looked_up = verify(service, image).json()
+        assert looked_up["record"]["found_by"] == "fingerprint"
+        assert looked_up["record"]["recovered_manifest"] is None
+        assert looked_up["ai_disclosure"]["ai_made"] is False
     finally:
         service.app.state.services.engine.dispose()
 

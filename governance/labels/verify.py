@@ -39,15 +39,19 @@ def verify(session: Session, services: Services, data: bytes, name: str = "") ->
 
     found = _record(session, embedded, by_watermark, by_fingerprint)
     recovered: ManifestReport | None = None
-    if found is not None and (embedded is None or embedded.manifest_id != found.label.manifest_id):
-        # The file lost its manifest (or carries another): check it against the one signed.
+    if (
+        found is not None
+        and found.by != "fingerprint"
+        and (embedded is None or embedded.manifest_id != found.label.manifest_id)
+    ):
+        # The file lost its manifest but its watermark names it: check the file against
+        # the manifest that was signed. A fingerprint alone only says "looks like" an
+        # output (the damaged input of a restoration does too), so it recovers nothing.
         store = services.blobs.get(found.label.manifest_store_sha256)
         recovered, _ = _inspect(data, decoded.media_type, anchors, store)
     manifest = embedded or recovered
     source_types = manifest.digital_source_types if manifest else []
     visible = (manifest.provenance or {}).get("visible_label") if manifest else None
-    if visible is None and found is not None:
-        visible = found.label.details.get("visible_label")
     return {
         "file": {
             "name": name,
