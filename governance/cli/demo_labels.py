@@ -50,16 +50,10 @@ def folder_report(services: Services, outputs: Path, console: Console) -> Path:
 
 
 def table(reports: dict[str, dict[str, Any]]) -> Table:
-    grid = Table(
-        "file",
-        "C2PA",
-        "says AI",
-        "watermark",
-        "record",
-        "EU Art. 50",
-        "GB 45438",
-        title="verification",
-    )
+    grid = Table(title="verification")
+    grid.add_column("file", no_wrap=True)
+    for heading in ("C2PA", "says AI", "watermark", "record", "EU Art. 50", "GB 45438"):
+        grid.add_column(heading)
     for name, report in reports.items():
         if "error" in report:
             grid.add_row(name, report["error"], "", "", "", "", "")
