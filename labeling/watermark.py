@@ -39,6 +39,7 @@ CROP_STEP = 0.01
 READ_SIDE = 512  # detection reads a copy shrunk by an integer factor to about this
 SEARCH_SIDE = 256  # and searches crops on one about this small
 CANDIDATES = 4  # coarse crop hypotheses refined
+ZONE = 12  # cells per axis scored in the coarse search
 REFINE_STEPS = (0.08, 0.03, 0.01)  # cells
 MIN_CELLS = 4  # usable cells per bit for embed to accept an image
 # Mean |vote| per cell. Unmarked photographs score ~0.15 (0.2 with a crop's erasures).
@@ -56,6 +57,7 @@ _VOTE[np.arange(GRID * GRID), _CELL_BIT.ravel()] = 1.0
 FloatArray = npt.NDArray[np.float64]
 Float32Array = npt.NDArray[np.float32]
 BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True)
@@ -139,15 +141,48 @@ def _whole(size: int, extent: float | None = None) -> _Axis:
     return _axis(size, np.zeros(1), np.array([float(extent or size)]))
 
 
-def _crops(size: int, extent: float) -> _Axis:
-    """Uncropped, then the image being the start, centre or end of a larger original."""
-    lows, highs = [0.0], [extent]
+def _crops(size: int, extent: float) -> tuple[_Axis, IntArray]:
+    """Uncropped, then the image being the start, centre or end of a larger original.
+
+    Also returns, per hypothesis, the ZONE cells where its position error is least
+    (for a centred crop the middle cells, for a kept start the first ones): there a
+    hypothesis whose extent is slightly off still lines up.
+    """
+    lows, highs, zones = [0.0], [extent], [(GRID - ZONE) // 2]
     for step in range(1, round(MAX_CROP / CROP_STEP) + 1):
         original = extent / (1.0 - step * CROP_STEP)
         for fraction in (0.0, 0.5, 1.0):
             lows.append((extent - original) * fraction)
             highs.append(lows[-1] + original)
-    return _axis(size, np.array(lows), np.array(highs))
+            zones.append(round((GRID - ZONE) * fraction))
+    cells = np.array(zones)[:, None] + np.arange(ZONE)
+    return _axis(size, np.array(lows), np.array(highs)), cells
+
+
+def _zone_scores(
+    luma: Float32Array, rows: tuple[_Axis, IntArray], cols: tuple[_Axis, IntArray]
+) -> FloatArray:
+    """Mean lattice fit of the zone cells, for every pair of hypotheses (rows x cols).
+
+    The fit is cos(4 pi (mean - dither) / STEP): 1 on either bit's lattice, 0 on average
+    for unmarked pixels, so it needs no payload and no CRC.
+    """
+    (row_axis, row_cells), (col_axis, col_cells) = rows, cols
+    windows = [
+        axis.windows[np.arange(len(cells))[:, None], cells]
+        for axis, cells in ((row_axis, row_cells), (col_axis, col_cells))
+    ]
+    ny, nx = len(row_cells), len(col_cells)
+    strips = windows[0].reshape(ny * ZONE, -1) @ luma
+    means = (strips @ windows[1].reshape(nx * ZONE, -1).T).reshape(ny, ZONE, nx, ZONE)
+    means = means.transpose(0, 2, 1, 3).astype(np.float64)
+    dither = _DITHER[row_cells[:, None, :, None], col_cells[None, :, None, :]]
+    row_valid = np.take_along_axis(row_axis.valid, row_cells, axis=1)
+    col_valid = np.take_along_axis(col_axis.valid, col_cells, axis=1)
+    valid = row_valid[:, None, :, None] & col_valid[None, :, None, :] & _usable(means)
+    fit = np.cos(4 * np.pi * (means - dither) / STEP) * valid
+    scores: FloatArray = fit.sum(axis=(2, 3)) / np.maximum(valid.sum(axis=(2, 3)), 1)
+    return scores.reshape(-1)
 
 
 def _describe(rows: tuple[float, float, float], cols: tuple[float, float, float]) -> str:
@@ -329,9 +364,9 @@ def detect(rgb: np.ndarray) -> Detection | None:
     # Crops: a coarse grid of hypotheses on a smaller copy, then refine the best few.
     coarse_factor = max(1, min(luma.shape) // SEARCH_SIDE)
     small = _shrink(luma, coarse_factor)
-    rows = _crops(small.shape[0], extent_y / coarse_factor)
-    cols = _crops(small.shape[1], extent_x / coarse_factor)
-    confidence = _evaluate(small, rows, cols)[2]
+    rows, row_cells = _crops(small.shape[0], extent_y / coarse_factor)
+    cols, col_cells = _crops(small.shape[1], extent_x / coarse_factor)
+    confidence = _zone_scores(small, (rows, row_cells), (cols, col_cells))
     best: Detection | None = None
     for index in np.argsort(-confidence)[:CANDIDATES]:
         row, col = divmod(int(index), len(cols.low))
