@@ -112,9 +112,22 @@ class GovernClient:
         return self._json("POST", "/v1/restorations", files=files, data={"metadata": metadata})
 
     def generate(
-        self, model_id: int, prompt: str, seed: int = 0, width: int = 512, height: int = 512
+        self,
+        model_id: int,
+        prompt: str,
+        seed: int = 0,
+        width: int = 512,
+        height: int = 512,
+        visible_label: bool | None = None,
     ) -> Any:
-        body = {"model": model_id, "prompt": prompt, "seed": seed, "width": width, "height": height}
+        body = {
+            "model": model_id,
+            "prompt": prompt,
+            "seed": seed,
+            "width": width,
+            "height": height,
+            "visible_label": visible_label,
+        }
         return self._json("POST", "/v1/generations", json=body)
 
     def call(self, call_id: int) -> Any:
@@ -122,6 +135,21 @@ class GovernClient:
 
     def output(self, call_id: int) -> bytes:
         return self._send("GET", f"/v1/calls/{call_id}/output").content
+
+    # Labels
+    def ca_pem(self) -> bytes:
+        return self._send("GET", "/v1/labels/ca.pem").content
+
+    def verify(self, data: bytes, filename: str = "file") -> Any:
+        files = {"file": (filename, data, "application/octet-stream")}
+        return self._json("POST", "/v1/verify", files=files)
+
+    def matches_by_content(self, data: bytes) -> Any:
+        files = {"file": ("query", data, "application/octet-stream")}
+        return self._json("POST", "/v1/matches/byContent", files=files)
+
+    def manifest(self, manifest_id: str) -> bytes:
+        return self._send("GET", f"/v1/manifests/{manifest_id}").content
 
     # Audit
     def audit_key(self) -> Any:

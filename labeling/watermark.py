@@ -35,11 +35,11 @@ STEP = 6.0  # QIM lattice spacing in grey levels
 SIGMA = 0.3  # window and bump width, in cells: wider overlaps neighbours more
 MIN_SIDE = 64
 MAX_CROP = 0.2  # largest crop (fraction of each side) the search considers
-CROP_STEP = 0.01
+CROP_STEP = 0.005
 READ_SIDE = 512  # detection reads a copy shrunk by an integer factor to about this
 SEARCH_SIDE = 256  # and searches crops on one about this small
 CANDIDATES = 4  # coarse crop hypotheses refined
-ZONE = 12  # cells per axis scored in the coarse search
+ZONE = 8  # cells per axis scored in the coarse search
 REFINE_STEPS = (0.08, 0.03, 0.01)  # cells
 MIN_CELLS = 4  # usable cells per bit for embed to accept an image
 # Mean |vote| per cell. Unmarked photographs score ~0.15 (0.2 with a crop's erasures).
@@ -141,18 +141,22 @@ def _whole(size: int, extent: float | None = None) -> _Axis:
     return _axis(size, np.zeros(1), np.array([float(extent or size)]))
 
 
-def _crops(size: int, extent: float) -> tuple[_Axis, IntArray]:
+def _crops(size: int, extent: float, pixel: float) -> tuple[_Axis, IntArray]:
     """Uncropped, then the image being the start, centre or end of a larger original.
 
-    Also returns, per hypothesis, the ZONE cells where its position error is least
-    (for a centred crop the middle cells, for a kept start the first ones): there a
-    hypothesis whose extent is slightly off still lines up.
+    A centred crop of an odd number of pixels is half a pixel off centre, which on
+    textured images is already too far: centres are also tried half a pixel (of the
+    received image, `pixel` in these coordinates) either side. Also returns, per
+    hypothesis, the ZONE cells where its position error is least (the middle cells for
+    a centred crop, the first ones for a kept start), which line up even when the
+    hypothesis' extent is slightly off.
     """
     lows, highs, zones = [0.0], [extent], [(GRID - ZONE) // 2]
+    places = ((0.0, 0.0), (0.5, -pixel / 2), (0.5, 0.0), (0.5, pixel / 2), (1.0, 0.0))
     for step in range(1, round(MAX_CROP / CROP_STEP) + 1):
         original = extent / (1.0 - step * CROP_STEP)
-        for fraction in (0.0, 0.5, 1.0):
-            lows.append((extent - original) * fraction)
+        for fraction, nudge in places:
+            lows.append((extent - original) * fraction + nudge)
             highs.append(lows[-1] + original)
             zones.append(round((GRID - ZONE) * fraction))
     cells = np.array(zones)[:, None] + np.arange(ZONE)
@@ -364,8 +368,9 @@ def detect(rgb: np.ndarray) -> Detection | None:
     # Crops: a coarse grid of hypotheses on a smaller copy, then refine the best few.
     coarse_factor = max(1, min(luma.shape) // SEARCH_SIDE)
     small = _shrink(luma, coarse_factor)
-    rows, row_cells = _crops(small.shape[0], extent_y / coarse_factor)
-    cols, col_cells = _crops(small.shape[1], extent_x / coarse_factor)
+    pixel = 1.0 / (factor * coarse_factor)
+    rows, row_cells = _crops(small.shape[0], extent_y / coarse_factor, pixel)
+    cols, col_cells = _crops(small.shape[1], extent_x / coarse_factor, pixel)
     confidence = _zone_scores(small, (rows, row_cells), (cols, col_cells))
     best: Detection | None = None
     for index in np.argsort(-confidence)[:CANDIDATES]:

@@ -30,7 +30,15 @@ def test_the_client_drives_a_governed_generation(service: Service) -> None:
     assert operator.clearance(model["id"])["verdict"] == "cleared"
     call = operator.generate(model["id"], "a clock tower", seed=1, width=64, height=64)
     assert operator.call(call["id"])["status"] == "released"
-    assert operator.output(call["id"]).startswith(b"\x89PNG")
+    output = operator.output(call["id"])
+    assert output.startswith(b"\x89PNG")
+    regulator = GovernClient(key=service.keys["regulator"], http=service.client)
+    report = regulator.verify(output, "out.png")
+    assert report["c2pa"]["state"] == "Trusted" and report["record"]["call_id"] == call["id"]
+    assert regulator.ca_pem().startswith(b"-----BEGIN CERTIFICATE-----")
+    found = regulator.matches_by_content(output)["matches"]
+    assert found[0]["call_id"] == call["id"]
+    assert regulator.manifest(found[0]["manifestId"])
     with pytest.raises(ApiError) as refused:
         operator.restore(model["id"], encode(np_image(1)), encode(np_image(2)))
     assert refused.value.status == 422 and refused.value.code == "WrongModelKind"
