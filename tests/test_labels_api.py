@@ -278,3 +278,22 @@ def test_blocked_calls_are_not_labelled(service: Service) -> None:
     assert blocked.status_code == 422
     with Session(service.app.state.services.engine) as session:
         assert session.exec(select(OutputLabel)).all() == []
+
+
+def test_an_output_too_small_for_a_watermark_is_signed_and_says_so(service: Service) -> None:
+    from tests.test_calls_api import _conservator, _mask, _model, restore
+
+    _conservator(service)
+    small = encode(np_image(3, 48))
+    call = restore(service, small, _mask(48, 48), _model(service)).json()
+    assert call["status"] == "pending_review", call
+    label = next(s for s in call["stages"] if s["name"] == "label")["evidence"]
+    assert [b["alg"] for b in label["soft_bindings"]] != [] and all(
+        b["alg"] != WATERMARK_ALG for b in label["soft_bindings"]
+    )
+    data = service.client.get(call["output_url"], headers=auth(service.keys["conservator"]))
+    report = verify(service, data.content).json()
+    assert report["c2pa"]["state"] == "Trusted"
+    assert report["watermark"] == {"found": False}
+    eu = {c["name"]: c["passed"] for c in report["conformance"]["eu_ai_act_art50"]["checks"]}
+    assert eu == {"machine_readable_marking": True, "detectable_watermark": False}

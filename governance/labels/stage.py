@@ -72,11 +72,13 @@ class LabelOutput:
                 "shorter_side_px": int(min(pixels.shape[:2])),
             }
         clock = _lap(timings, "visible_ms", clock)
-        watermark_id: str | None = new_watermark_id()
+        watermark_id: str | None = None
         try:
-            pixels = embed(pixels, watermark_id)
+            new_id = new_watermark_id()
+            pixels = embed(pixels, new_id)
+            watermark_id = new_id
         except ValueError:  # too small to carry one: the conformance report will say so
-            watermark_id = None
+            pass
         clock = _lap(timings, "watermark_ms", clock)
         hashes = fingerprint(Image.fromarray(pixels))
         phash = hashes.get(HashKind.PHASH, Orientation.ORIGINAL)
