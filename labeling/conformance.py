@@ -96,7 +96,19 @@ def gb45438(
 
 def _visible_check(visible: dict[str, Any] | None, width: int, height: int) -> Check:
     if not visible:
-        return Check("visible_label", False, "no visible label was drawn on this output")
+        return Check(
+            "visible_label",
+            False,
+            "no visible label recorded for this file by the service (labels are not read "
+            "from pixels)",
+        )
+    if visible.get("confirmed_in_this_file") is False:
+        return Check(
+            "visible_label",
+            False,
+            f"a visible label '{visible.get('text')}' was drawn on the output, but this "
+            f"copy has another shape ({width}x{height}): it may have been cropped off",
+        )
     # The label is declared by the signed record, not read back from the pixels; a
     # resized copy keeps its proportions, so the declared ratio still holds.
     declared_side = int(visible.get("shorter_side_px") or min(width, height)) or 1
@@ -107,5 +119,5 @@ def _visible_check(visible: dict[str, Any] | None, width: int, height: int) -> C
         passed,
         f"'{visible.get('text')}' at the {visible.get('edge')} edge, text height "
         f"{ratio:.1%} of the shorter side (at least {MIN_VISIBLE_RATIO:.0%} required); "
-        "as declared in the signed label record, not read from the pixels",
+        "as recorded by the service when it drew it, not read from the pixels",
     )

@@ -1,11 +1,13 @@
 """Every output leaves labelled, and verification tells a regulator what it carries."""
 
 import hashlib
+import io
 import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PIL import Image
 from sqlmodel import Session, select
 
 from governance.audit.models import AuditEntry
@@ -20,6 +22,7 @@ from tests.label_helpers import (
     output_of,
     pixels,
     reencoded,
+    reencoded_array,
     verify,
     with_manifest_corrupted,
     with_pixels_altered,
@@ -105,6 +108,7 @@ def test_pixels_altered_after_signing_are_invalid_with_the_reason(service: Servi
     assert all(c["explanation"] for c in failures)
     assert report["conformance"]["eu_ai_act_art50"]["conformant"] is False
     assert report["record"]["identical_to_output"] is False
+    assert report["record"]["agrees_with_audit_log"] is False
 
 
 def test_a_stripped_copy_is_recovered_through_its_watermark(service: Service) -> None:
@@ -122,7 +126,8 @@ def test_a_stripped_copy_is_recovered_through_its_watermark(service: Service) ->
         "ai_made": True,
         "digital_source_types": [TRAINED],
         "software_agents": ["photo-generator/1"],
-        "from": "recovered manifest",
+        "from": "manifest kept by the service",
+        "implicit_labels_say_ai": False,
     }
     eu = report["conformance"]["eu_ai_act_art50"]
     assert eu["conformant"] is False
@@ -152,7 +157,12 @@ def test_a_jpeg_reencode_is_still_found(service: Service) -> None:
 def test_an_unknown_signer_is_reported_untrusted_not_refused(
     service: Service, tmp_path: Path
 ) -> None:
-    other = make_service(service.settings.database_url, tmp_path / "other")
+    from governance.db import migrate
+
+    # Another deployment: its own database, its own development CA.
+    other_db = f"sqlite:///{tmp_path / 'other.db'}"
+    migrate(other_db)
+    other = make_service(other_db, tmp_path / "other")
     try:
         _, data = _labelled(other)
     finally:
@@ -297,3 +307,71 @@ def test_an_output_too_small_for_a_watermark_is_signed_and_says_so(service: Serv
     assert report["watermark"] == {"found": False}
     eu = {c["name"]: c["passed"] for c in report["conformance"]["eu_ai_act_art50"]["checks"]}
     assert eu == {"machine_readable_marking": True, "detectable_watermark": False}
+
+
+def test_a_manifest_that_borrows_the_services_id_does_not_agree(
+    service: Service, tmp_path: Path
+) -> None:
+    """Another signer copies our manifest id, call assertion and visible-label claim onto
+    other pixels: found by that id, but neither agreement nor conformance follows."""
+    from labeling.c2pa_sign import SignerConfig, sign
+    from labeling.identity import generate_identity
+    from labeling.implicit import png_with_xmp
+    from labeling.manifest import CallProvenance, generation_manifest
+
+    call, data = _labelled(service)
+    label = next(s for s in call["stages"] if s["name"] == "label")["evidence"]
+    root = service.client.get("/v1/labels/ca.pem").text
+    ours = inspect(data, "image/png", root)
+    assert ours is not None and ours.provenance is not None
+    claimed = {**ours.provenance, "visible_label": {"text": "AI", "height_px": 200}}
+    forged_pixels = 255 - pixels(data)
+    forged = sign(
+        png_with_xmp(reencoded_array(forged_pixels), "<x:xmpmeta xmlns:x='adobe:ns:meta/'/>"),
+        "image/png",
+        generation_manifest(
+            manifest_id=label["manifest_id"],
+            title="forged",
+            provenance=CallProvenance(**claimed),
+            soft_bindings=[],
+        ),
+        SignerConfig.from_identity(generate_identity("Forger")),
+    ).data
+    report = verify(service, forged).json()
+    assert report["c2pa"]["state"] == "Valid"
+    record = report["record"]
+    assert record["found_by"] == "manifest"
+    assert record["agrees_with_audit_log"] is False
+    failed = [c["name"] for c in record["checks"] if not c["passed"]]
+    assert failed == ["embedded_manifest_is_the_services"]
+    assert record["recovered_manifest"]["state"] == "Invalid"
+    assert report["visible_label"] is None
+    gb = {c["name"]: c["passed"] for c in report["conformance"]["gb_45438_2025"]["checks"]}
+    assert gb["visible_label"] is False
+
+
+def test_a_fingerprint_match_claims_no_agreement(service: Service) -> None:
+    from PIL import ImageFilter
+
+    call, data = _labelled(service)
+    # Blurred enough to lose the watermark, close enough to keep the fingerprint.
+    blurred = Image.open(io.BytesIO(data)).convert("RGB").filter(ImageFilter.GaussianBlur(6))
+    report = verify(service, encode(blurred)).json()
+    record = report["record"]
+    assert record is not None and record["call_id"] == call["id"]
+    assert record["found_by"] == "fingerprint"
+    assert record["agrees_with_audit_log"] is None and record["checks"] == []
+    assert report["ai_disclosure"]["ai_made"] is False
+
+
+def test_a_cropped_copy_does_not_confirm_its_visible_label(service: Service) -> None:
+    _, data = _labelled(service, visible_label=True)
+    image = Image.open(io.BytesIO(data)).convert("RGB")
+    cropped = image.crop((0, 0, image.width, int(image.height * 0.8)))
+    report = verify(service, encode(cropped)).json()
+    if report["record"] is None or report["record"]["found_by"] == "fingerprint":
+        assert report["visible_label"] is None
+    else:
+        assert report["visible_label"]["confirmed_in_this_file"] is False
+    gb = {c["name"]: c["passed"] for c in report["conformance"]["gb_45438_2025"]["checks"]}
+    assert gb["visible_label"] is False

@@ -70,6 +70,7 @@ class LabelOutput:
                 "box": list(drawn.box),
                 "edge": drawn.edge,
                 "shorter_side_px": int(min(pixels.shape[:2])),
+                "output_size": [int(pixels.shape[1]), int(pixels.shape[0])],
             }
         clock = _lap(timings, "visible_ms", clock)
         watermark_id: str | None = None

@@ -21,7 +21,7 @@ from governance.labels.models import OutputLabel
 from governance.labels.service import match_out
 from governance.services import Services
 from labeling.c2pa_read import ManifestReport, inspect
-from labeling.conformance import discloses_ai, eu_art50, gb45438
+from labeling.conformance import AI_SOURCE_TYPES, discloses_ai, eu_art50, gb45438
 from labeling.errors import ManifestReadError
 from labeling.implicit import read_implicit
 
@@ -39,19 +39,26 @@ def verify(session: Session, services: Services, data: bytes, name: str = "") ->
 
     found = _record(session, embedded, by_watermark, by_fingerprint)
     recovered: ManifestReport | None = None
-    if (
-        found is not None
-        and found.by != "fingerprint"
-        and (embedded is None or embedded.manifest_id != found.label.manifest_id)
-    ):
-        # The file lost its manifest but its watermark names it: check the file against
-        # the manifest that was signed. A fingerprint alone only says "looks like" an
-        # output (the damaged input of a restoration does too), so it recovers nothing.
+    ours = False  # the file carries, verbatim, the manifest this service signed
+    if found is not None and found.by != "fingerprint":
         store = services.blobs.get(found.label.manifest_store_sha256)
-        recovered, _ = _inspect(data, decoded.media_type, anchors, store)
-    manifest = embedded or recovered
+        # The signed store in the file, byte for byte: a manifest that merely reuses our
+        # manifest id or call assertion under another signature is not ours.
+        ours = embedded is not None and store in data
+        if not ours:
+            # The file lost its manifest (or carries another): check it against the one
+            # signed. A fingerprint alone only says "looks like" an output (the damaged
+            # input of a restoration does too), so it recovers nothing.
+            recovered, _ = _inspect(data, decoded.media_type, anchors, store)
+    manifest = embedded if ours else embedded or recovered
     source_types = manifest.digital_source_types if manifest else []
-    visible = (manifest.provenance or {}).get("visible_label") if manifest else None
+    implicit_ai = implicit.digital_source_type in AI_SOURCE_TYPES or (
+        implicit.aigc is not None and not implicit.aigc_problems and implicit.aigc["Label"] == "1"
+    )
+    # Only the service's own record says what was drawn: any manifest can claim a label.
+    visible = None
+    if found is not None and found.by != "fingerprint":
+        visible = _visible_in(found.label, decoded.width, decoded.height)
     return {
         "file": {
             "name": name,
@@ -63,10 +70,11 @@ def verify(session: Session, services: Services, data: bytes, name: str = "") ->
         },
         "c2pa": _manifest_json(embedded, embedded_error),
         "ai_disclosure": {
-            "ai_made": discloses_ai(source_types),
+            "ai_made": discloses_ai(source_types) or implicit_ai,
             "digital_source_types": source_types,
             "software_agents": manifest.software_agents if manifest else [],
-            "from": "embedded manifest" if embedded else "recovered manifest" if manifest else None,
+            "from": _disclosed_by(manifest, embedded, discloses_ai(source_types)),
+            "implicit_labels_say_ai": implicit_ai,
         },
         "training_mining": manifest.training_mining if manifest else {},
         "implicit_labels": {
@@ -79,7 +87,7 @@ def verify(session: Session, services: Services, data: bytes, name: str = "") ->
         "fingerprint": {
             "matches": [match_out(f).model_dump(by_alias=True) for f in by_fingerprint]
         },
-        "record": _record_json(session, found, embedded, recovered, file_sha256),
+        "record": _record_json(session, found, embedded, recovered, ours, file_sha256),
         "conformance": {
             "eu_ai_act_art50": eu_art50(
                 manifest_state=embedded.state if embedded else None,
@@ -146,17 +154,65 @@ def _entry(session: Session, index: int) -> dict[str, Any] | None:
     return None if row is None else json.loads(row.entry)
 
 
+def _disclosed_by(
+    manifest: ManifestReport | None, embedded: ManifestReport | None, says_ai: bool
+) -> str | None:
+    if manifest is None or not says_ai:
+        return None
+    return "embedded manifest" if manifest is embedded else "manifest kept by the service"
+
+
+def _visible_in(label: OutputLabel, width: int, height: int) -> dict[str, Any] | None:
+    """The visible label the service drew, if this file can still show it: a scaled copy
+    keeps it; a copy of another shape may have been cropped, so it is not confirmed."""
+    drawn = label.details.get("visible_label")
+    if not drawn:
+        return None
+    out_w, out_h = drawn.get("output_size") or (width, height)
+    same_shape = abs(width * out_h - height * out_w) <= 0.01 * out_w * out_h
+    return {**drawn, "confirmed_in_this_file": same_shape}
+
+
 def _record_json(
     session: Session,
     found: resolve.Found | None,
     embedded: ManifestReport | None,
     recovered: ManifestReport | None,
+    ours: bool,
     file_sha256: str,
 ) -> dict[str, Any] | None:
     if found is None:
         return None
     label = found.label
-    checks = _agreement(session, label, embedded or recovered)
+    if found.by == "fingerprint":
+        return {
+            **match_out(found).model_dump(by_alias=True),
+            "identical_to_output": file_sha256 == label.output_sha256,
+            "recovered_manifest": None,
+            # Looking like an output is no claim to check against the log.
+            "agrees_with_audit_log": None,
+            "checks": [],
+        }
+    checks = _agreement(session, label, embedded if ours else recovered)
+    if embedded is not None:
+        if ours and embedded.state != "Invalid":
+            detail = f"the file carries the manifest the service signed ({label.manifest_id})"
+        elif ours:
+            detail = (
+                f"the file carries the manifest the service signed ({label.manifest_id}), "
+                "but the file changed after signing"
+            )
+        else:
+            detail = (
+                f"the file carries another manifest ({embedded.manifest_id}, signed by "
+                f"{embedded.signer.get('issuer') or 'an unknown issuer'}), not the service's "
+                f"{label.manifest_id}"
+            )
+        checks.append(
+            _check(
+                "embedded_manifest_is_the_services", ours and embedded.state != "Invalid", detail
+            )
+        )
     return {
         **match_out(found).model_dump(by_alias=True),
         "identical_to_output": file_sha256 == label.output_sha256,
