@@ -102,13 +102,20 @@ class GovernClient:
 
     # Governed calls
     def restore(
-        self, model_id: int, image: bytes, mask: bytes, parameters: dict[str, Any] | None = None
+        self,
+        model_id: int,
+        image: bytes,
+        mask: bytes,
+        parameters: dict[str, Any] | None = None,
+        visible_label: bool | None = None,
     ) -> Any:
         files = {
             "file": ("image", image, "application/octet-stream"),
             "mask": ("mask", mask, "application/octet-stream"),
         }
-        metadata = json.dumps({"model": model_id, "parameters": parameters or {}})
+        metadata = json.dumps(
+            {"model": model_id, "parameters": parameters or {}, "visible_label": visible_label}
+        )
         return self._json("POST", "/v1/restorations", files=files, data={"metadata": metadata})
 
     def generate(

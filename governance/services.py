@@ -10,7 +10,7 @@ from governance.audit.keys import load_or_create_key
 from governance.audit.log import AuditLog
 from governance.blobs import BlobStore
 from governance.db import make_engine, prepare_storage, unit_of_work
-from governance.labels.signing import SigningSetup, load_signing
+from governance.labels.signing import SigningSetup, check_visible_label, load_signing
 from governance.settings import Settings
 from rights.match_index import MatchIndex
 
@@ -35,6 +35,7 @@ def build_services(settings: Settings) -> Services:
     prepare_storage(settings)
     key = load_or_create_key(settings.audit_signing_key, settings.default_audit_key)
     signing = load_signing(settings)
+    check_visible_label(settings)
     anchors = signing.root_pem.decode()
     if settings.c2pa_trust_anchors:
         anchors += "\n" + settings.c2pa_trust_anchors.read_text()

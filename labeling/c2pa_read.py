@@ -110,7 +110,10 @@ def inspect(
         with reader_context(trust_anchors_pem) as context:
             if manifest_store is None:
                 return _read_report(data, media_type, None, context, "embedded")
-            rejoined = _rejoin(data, media_type, manifest_store, context)
+            try:
+                rejoined = _rejoin(data, media_type, manifest_store, context)
+            except c2pa.C2paError:
+                rejoined = None  # a format c2pa cannot embed into (WebP): judge it as it is
             if rejoined is not None:
                 try:
                     report = _read_report(rejoined, media_type, None, context, "recovered")

@@ -70,6 +70,8 @@ def test_a_signing_callback_signs(database_url: str, tmp_path: Path) -> None:
         signing_cert_chain=chain,
         signing_callback="tests.fake_signer:sign",
     )
+    assert len(fake_signer.CALLS) == 1  # the self-test signature at start
+    fake_signer.CALLS.clear()
     try:
         data = output_of(service, generated(service, generator(service)))
         report = inspect(data, "image/png", identity.root_pem.decode())
@@ -110,6 +112,11 @@ def test_an_unreachable_timestamp_authority_fails_the_call_clearly(
         {"signing_cert_chain": "leaf", "signing_key": "key"},
         {"signing_cert_chain": "chain", "signing_callback": "tests.fake_signer:missing"},
         {"signing_cert_chain": "chain", "signing_callback": "nomodule"},
+        # Each loads, but cannot make a signature that verifies against the root:
+        {"signing_cert_chain": "chain", "signing_key": "other_key"},
+        {"signing_cert_chain": "reversed", "signing_key": "key"},
+        {"signing_cert_chain": "chain", "signing_key": "key", "signing_root": "garbage"},
+        {"signing_cert_chain": "chain", "signing_key": "key", "signing_root": "other_root"},
     ],
 )
 def test_broken_signing_settings_are_refused_at_start(
@@ -124,7 +131,24 @@ def test_broken_signing_settings_are_refused_at_start(
     leaf.write_bytes(
         chain.read_bytes().split(b"-----END CERTIFICATE-----")[0] + b"-----END CERTIFICATE-----\n"
     )
-    paths = {"key": key, "chain": chain, "garbage": garbage, "leaf": leaf}
+    other = generate_identity("Elsewhere")
+    other_key, other_root = tmp_path / "other-key.pem", tmp_path / "other-root.pem"
+    other_key.write_bytes(other.key_pem)
+    other_root.write_bytes(other.root_pem)
+    reversed_chain = tmp_path / "reversed.pem"
+    leaf_pem, ca_pem = chain.read_bytes().split(b"-----END CERTIFICATE-----\n")[:2]
+    reversed_chain.write_bytes(
+        ca_pem + b"-----END CERTIFICATE-----\n" + leaf_pem + b"-----END CERTIFICATE-----\n"
+    )
+    paths = {
+        "key": key,
+        "chain": chain,
+        "garbage": garbage,
+        "leaf": leaf,
+        "other_key": other_key,
+        "other_root": other_root,
+        "reversed": reversed_chain,
+    }
     settings = {
         name: paths.get(value, value) if name != "signing_callback" else value
         for name, value in broken.items()

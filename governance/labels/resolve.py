@@ -7,7 +7,7 @@ import numpy as np
 from PIL import Image
 from sqlmodel import Session, col, select
 
-from governance.errors import ManifestNotFound, UnknownBindingAlgorithm
+from governance.errors import UnknownBindingAlgorithm
 from governance.labels.models import OutputLabel
 from governance.labels.stage import FINGERPRINT_ALG
 from governance.services import Services
@@ -28,13 +28,6 @@ class Found:
 
 def label_by_manifest(session: Session, manifest_id: str) -> OutputLabel | None:
     return session.exec(select(OutputLabel).where(OutputLabel.manifest_id == manifest_id)).first()
-
-
-def manifest_store(session: Session, services: Services, manifest_id: str) -> bytes:
-    label = label_by_manifest(session, manifest_id)
-    if label is None:
-        raise ManifestNotFound(f"no manifest {manifest_id} was signed by this service")
-    return services.blobs.get(label.manifest_store_sha256)
 
 
 def by_binding(session: Session, alg: str, value: str) -> list[Found]:

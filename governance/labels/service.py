@@ -3,6 +3,9 @@
 from sqlmodel import Session
 
 from governance.auth.service import Principal
+from governance.calls.models import ModelCall
+from governance.calls.service import OUTPUT_READERS
+from governance.errors import Forbidden, ManifestNotFound
 from governance.images import decode_image
 from governance.labels import resolve
 from governance.labels.schemas import ManifestMatch, ManifestMatches
@@ -16,8 +19,16 @@ def ca_pem(services: Services) -> bytes:
 def get_manifest(
     session: Session, services: Services, principal: Principal, manifest_id: str
 ) -> bytes:
-    del principal  # any key: the manifest is what the labelled file itself carries
-    return resolve.manifest_store(session, services, manifest_id)
+    """The manifest store, to whom its output may be served: it is what the labelled
+    file carries, so an unreleased output's manifest is as private as the output."""
+    label = resolve.label_by_manifest(session, manifest_id)
+    if label is None:
+        raise ManifestNotFound(f"no manifest {manifest_id} was signed by this service")
+    call = session.get(ModelCall, label.call_id)
+    assert call is not None
+    if principal.role not in OUTPUT_READERS.get(call.status, ()):
+        raise Forbidden(f"the manifest of a {call.status} call is not released to {principal.role}")
+    return services.blobs.get(label.manifest_store_sha256)
 
 
 def match_binding(

@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 from PIL import Image
+from sqlmodel import select
 
 from governance.aimodels.clearance import work_terms
 from governance.audit.log import size as audit_size
@@ -17,7 +18,9 @@ from governance.calls.context import CallContext, Outcome, StageResult, failed
 from governance.calls.record import evidence_sha256, reserve
 from governance.calls.run_model import encode_png
 from governance.labels.draft import LabelDraft
-from labeling.c2pa_sign import Ingredient, SigningError, TimestampError, sign
+from governance.labels.models import OutputLabel
+from labeling.c2pa_sign import Ingredient, Signed, SigningError, TimestampError, sign
+from labeling.c2pa_strip import without_c2pa
 from labeling.implicit import COMPOSITE, TRAINED, AigcLabel, png_with_xmp, xmp_for
 from labeling.manifest import (
     CallProvenance,
@@ -75,10 +78,10 @@ class LabelOutput:
         clock = _lap(timings, "visible_ms", clock)
         watermark_id: str | None = None
         try:
-            new_id = new_watermark_id()
+            new_id = _unused_watermark_id(call)
             pixels = embed(pixels, new_id)
             watermark_id = new_id
-        except ValueError:  # too small to carry one: the conformance report will say so
+        except ValueError:  # too small or too saturated to carry one: the report says so
             pass
         clock = _lap(timings, "watermark_ms", clock)
         hashes = fingerprint(Image.fromarray(pixels))
@@ -131,15 +134,9 @@ class LabelOutput:
                 training_mining=carried or None,
             )
             parent = Ingredient(call.input_data, call.input_media_type, "restoration input")
+        notes: list[str] = []
         try:
-            signed = sign(
-                png,
-                "image/png",
-                manifest,
-                services.signing.signer,
-                parent=parent,
-                thumbnail=settings.c2pa_thumbnail,
-            )
+            signed = _sign(call, png, manifest, parent, notes)
         except TimestampError as exc:
             return failed(self.name, "timestamp_unavailable", str(exc))
         except SigningError as exc:
@@ -153,6 +150,7 @@ class LabelOutput:
             "visible_label": visible,
             "training_mining": carried,
             "soft_bindings": [{"alg": b.alg, "value": b.value} for b in bindings],
+            "notes": notes,
         }
         call.label = LabelDraft(
             manifest_id=manifest_id,
@@ -175,6 +173,43 @@ class LabelOutput:
         return StageResult(self.name, Outcome.PASSED, evidence)
 
 
+def _sign(
+    call: CallContext,
+    png: bytes,
+    manifest: dict[str, Any],
+    parent: Ingredient | None,
+    notes: list[str],
+) -> Signed:
+    settings = call.services.settings
+    signer = call.services.signing.signer
+    try:
+        return sign(
+            png, "image/png", manifest, signer, parent=parent, thumbnail=settings.c2pa_thumbnail
+        )
+    except TimestampError:
+        raise
+    except SigningError as exc:
+        # A parent whose own manifest is damaged cannot be an ingredient as it is; the
+        # restoration is still labelled, naming the parent less its unreadable store.
+        stripped = without_c2pa(parent.data, parent.media_type) if parent else None
+        if parent is None or stripped is None:
+            raise
+        notes.append(f"the input's own C2PA manifest could not be kept ({exc}); left out")
+        bare = Ingredient(stripped, parent.media_type, f"{parent.title} (manifest left out)")
+        return sign(
+            png, "image/png", manifest, signer, parent=bare, thumbnail=settings.c2pa_thumbnail
+        )
+
+
+def _unused_watermark_id(call: CallContext) -> str:
+    """48 random bits collide rarely but not never (about 0.2% by a million outputs)."""
+    while True:
+        candidate = new_watermark_id()
+        taken = select(OutputLabel.id).where(OutputLabel.watermark_id == candidate)
+        if call.session.exec(taken).first() is None:
+            return candidate
+
+
 def _wants_visible(call: CallContext) -> bool:
     asked = call.request.get("visible_label")
     return bool(call.services.settings.visible_label if asked is None else asked)
@@ -192,12 +227,18 @@ def _carried_terms(call: CallContext) -> dict[str, str]:
     for result in call.results:
         if result.name == "input_rights":
             matched.update(int(m["work_id"]) for m in result.evidence.get("matches", []))
-    strictest: dict[str, TermValue] = {}
-    for work in work_terms(call.session, matched).values():
-        for use, sources in CARRIED_USES.items():
-            for source in sources:
-                value = TermValue((work.terms.get(source.value) or {}).get("use", "unknown"))
-                current = strictest.get(use.value, TermValue.UNKNOWN)
-                if RESTRICTIVENESS[value] > RESTRICTIVENESS[current]:
-                    strictest[use.value] = value
-    return {use: value.value for use, value in strictest.items()}
+    works = work_terms(call.session, matched).values()
+    carried: dict[str, str] = {}
+    for use, sources in CARRIED_USES.items():
+        values = [
+            TermValue((work.terms.get(source.value) or {}).get("use", "unknown"))
+            for work in works
+            for source in sources
+        ]
+        strictest = max(values, key=RESTRICTIVENESS.__getitem__, default=TermValue.UNKNOWN)
+        # "allowed" is carried only when every work said so: one silent work means unknown.
+        if strictest is TermValue.ALLOWED and TermValue.UNKNOWN in values:
+            continue
+        if strictest is not TermValue.UNKNOWN:
+            carried[use.value] = strictest.value
+    return carried
