@@ -221,6 +221,12 @@ def _lap(timings: dict[str, float], name: str, started: float) -> float:
     return now
 
 
+def _strictest(terms: dict[str, Any], sources: tuple[Use, ...]) -> TermValue:
+    """One work's say on a use: the strictest of the terms it is read from."""
+    said = [TermValue((terms.get(source.value) or {}).get("use", "unknown")) for source in sources]
+    return max(said, key=RESTRICTIVENESS.__getitem__)
+
+
 def _carried_terms(call: CallContext) -> dict[str, str]:
     """The strictest term per CAWG use among the works the input matched."""
     matched: set[int] = set()
@@ -230,11 +236,7 @@ def _carried_terms(call: CallContext) -> dict[str, str]:
     works = work_terms(call.session, matched).values()
     carried: dict[str, str] = {}
     for use, sources in CARRIED_USES.items():
-        values = [
-            TermValue((work.terms.get(source.value) or {}).get("use", "unknown"))
-            for work in works
-            for source in sources
-        ]
+        values = [_strictest(work.terms, sources) for work in works]
         strictest = max(values, key=RESTRICTIVENESS.__getitem__, default=TermValue.UNKNOWN)
         # "allowed" is carried only when every work said so: one silent work means unknown.
         if strictest is TermValue.ALLOWED and TermValue.UNKNOWN in values:
