@@ -100,17 +100,19 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=20)
     args = parser.parse_args()
     console = Console()
-    table = Table(
-        "labelling",
-        "p50 ms",
-        "p95 ms",
+    table = Table(title=f"label stage, {args.size} px, {args.runs} runs, medians of parts (ms)")
+    table.add_column("labelling", no_wrap=True)
+    for heading in (
+        "p50",
+        "p95",
+        "row + audit lock",
+        "visible",
         "watermark",
         "fingerprint",
-        "encode + XMP",
+        "PNG + XMP",
         "sign",
-        "visible",
-        title=f"label stage, {args.size} px, {args.runs} runs",
-    )
+    ):
+        table.add_column(heading)
     with tempfile.TemporaryDirectory() as tmp:
         for name, thumbnail, visible in [
             ("no thumbnail", False, False),
@@ -128,17 +130,25 @@ def main() -> None:
             total = [s["duration_ms"] for s in stages]
             part = {
                 k: statistics.median(s["evidence"]["timings_ms"][k] for s in stages)
-                for k in ("watermark_ms", "fingerprint_ms", "encode_ms", "sign_ms", "visible_ms")
+                for k in (
+                    "reserve_ms",
+                    "visible_ms",
+                    "watermark_ms",
+                    "fingerprint_ms",
+                    "encode_ms",
+                    "sign_ms",
+                )
             }
             table.add_row(
                 name,
                 f"{percentile(total, 50):.1f}",
                 f"{percentile(total, 95):.1f}",
+                f"{part['reserve_ms']:.1f}",
+                f"{part['visible_ms']:.1f}",
                 f"{part['watermark_ms']:.1f}",
                 f"{part['fingerprint_ms']:.1f}",
                 f"{part['encode_ms']:.1f}",
                 f"{part['sign_ms']:.1f}",
-                f"{part['visible_ms']:.1f}",
             )
         console.print(table)
         console.print(verification(Path(tmp), args.files, args.size, console))

@@ -7,6 +7,7 @@ the audit lock taken first: nothing else can append before the record does.
 """
 
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from PIL import Image
@@ -58,6 +59,7 @@ class LabelOutput:
         assert row.id is not None
         services.audit.lock(call.session)
         call.audit_index = audit_size(call.session)
+        clock = _lap(timings, "reserve_ms", clock)
 
         pixels = call.output
         visible: dict[str, Any] | None = None
@@ -221,7 +223,7 @@ def _lap(timings: dict[str, float], name: str, started: float) -> float:
     return now
 
 
-def _strictest(terms: dict[str, Any], sources: tuple[Use, ...]) -> TermValue:
+def _strictest(terms: Mapping[str, Any], sources: tuple[Use, ...]) -> TermValue:
     """One work's say on a use: the strictest of the terms it is read from."""
     said = [TermValue((terms.get(source.value) or {}).get("use", "unknown")) for source in sources]
     return max(said, key=RESTRICTIVENESS.__getitem__)
