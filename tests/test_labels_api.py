@@ -308,3 +308,34 @@ def test_a_cropped_copy_does_not_confirm_its_visible_label(service: Service) -> 
         assert report["visible_label"]["confirmed_in_this_file"] is False
     gb = {c["name"]: c["passed"] for c in report["conformance"]["gb_45438_2025"]["checks"]}
     assert gb["visible_label"] is False
+
+
+def test_a_copy_re_signed_as_a_photograph_is_still_called_ai(service: Service) -> None:
+    from labeling.c2pa_sign import SignerConfig, sign
+    from labeling.identity import generate_identity
+
+    call, data = _labelled(service)
+    capture = "http://cv.iptc.org/newscodes/digitalsourcetype/digitalCapture"
+    manifest = {
+        "claim_generator_info": [{"name": "laundering tool"}],
+        "title": "holiday photo",
+        "format": "image/png",
+        "assertions": [
+            {
+                "label": "c2pa.actions",
+                "data": {"actions": [{"action": "c2pa.created", "digitalSourceType": capture}]},
+            }
+        ],
+    }
+    laundered = sign(
+        reencoded(data),
+        "image/png",
+        manifest,
+        SignerConfig.from_identity(generate_identity("Launderer")),
+    ).data
+    report = verify(service, laundered).json()
+    assert report["record"]["found_by"] == "watermark"
+    assert report["record"]["call_id"] == call["id"]
+    assert report["record"]["agrees_with_audit_log"] is False
+    assert report["ai_disclosure"]["ai_made"] is True
+    assert report["ai_disclosure"]["from"] == "manifest kept by the service"

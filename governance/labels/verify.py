@@ -50,10 +50,15 @@ def verify(session: Session, services: Services, data: bytes, name: str = "") ->
             # signed. A fingerprint alone only says "looks like" an output (the damaged
             # input of a restoration does too), so it recovers nothing.
             recovered, _ = _inspect(data, decoded.media_type, anchors, store)
-    manifest = embedded if ours else embedded or recovered
+    # What says AI, if anything does: a copy re-signed by someone else as a photograph is
+    # still the output the service's own manifest (found by the watermark) calls AI-made.
+    disclosing = [m for m in (embedded, recovered) if m and discloses_ai(m.digital_source_types)]
+    manifest = disclosing[0] if disclosing else embedded or recovered
     source_types = manifest.digital_source_types if manifest else []
     implicit_ai = implicit.digital_source_type in AI_SOURCE_TYPES or (
-        implicit.aigc is not None and not implicit.aigc_problems and implicit.aigc["Label"] == "1"
+        implicit.aigc is not None
+        and not implicit.aigc_problems
+        and implicit.aigc.get("Label") == "1"
     )
     # Only the service's own record says what was drawn: any manifest can claim a label.
     visible = None
