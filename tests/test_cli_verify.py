@@ -71,3 +71,10 @@ def test_a_missing_file_is_an_error(outputs: Path) -> None:
     result = runner.invoke(app, ["verify", str(outputs / "nothing.png")])
     assert result.exit_code == 1
     assert "cannot be read" in result.output
+
+
+def test_a_folder_without_images_is_an_error(outputs: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = runner.invoke(app, ["verify", str(empty)])
+    assert result.exit_code == 1 and "no image files found" in result.output

@@ -97,6 +97,9 @@ def verify_command(
         run = verify_paths(services, paths, errors)
     finally:
         services.engine.dispose()
+    if not run.rows:
+        errors.print("no image files found (.png .jpg .jpeg .webp .tif .tiff)")
+        raise typer.Exit(1)
     if len(paths) == 1 and not paths[0].is_dir():
         if run.unreadable:
             pass  # its error is printed below
