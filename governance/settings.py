@@ -23,7 +23,8 @@ class Settings(BaseSettings):
     match_phash_max: int = Field(default=12, ge=0, le=64)
     match_dhash_max: int = Field(default=12, ge=0, le=64)
     page_size_max: int = Field(default=200, gt=0)
-    # PEM file of C2PA trust anchors used when reading manifests in uploaded files.
+    # PEM file of C2PA trust anchors, besides the service's own root, for manifests in
+    # uploaded and verified files.
     c2pa_trust_anchors: FilePath | None = None
     # The audit log's name in its signed checkpoints (C2SP: a schema-less URL that
     # identifies this log); set it per deployment.

@@ -1,4 +1,5 @@
-"""The governed call: stages in order, then one record and one audit entry.
+"""The governed call: stages in order, then one record and its audit entry, and for a
+labelled output the label's row and entry.
 
 request -> authenticate -> pre-checks -> model -> label -> store -> record. A stage that
 refuses blocks the call; one that fails ends it as failed; either way the call is
