@@ -82,6 +82,7 @@ def sign(
     *,
     parent: Ingredient | None = None,
     thumbnail: bool = False,
+    trust_anchors_pem: str | None = None,
 ) -> Signed:
     """`data` with `manifest` signed into it.
 
@@ -93,7 +94,7 @@ def sign(
     out = io.BytesIO()
     try:
         with (
-            c2pa.Context.from_dict(signing_settings(thumbnail)) as context,
+            c2pa.Context.from_dict(signing_settings(thumbnail, trust_anchors_pem)) as context,
             _native_signer(signer, callback_failures) as native_signer,
             c2pa.Builder(manifest, context=context) as builder,
         ):
@@ -118,12 +119,17 @@ def sign_manifest(
     return sign(data, media_type, manifest, SignerConfig.from_identity(identity)).data
 
 
-def signing_settings(thumbnail: bool) -> dict[str, Any]:
-    return {
+def signing_settings(thumbnail: bool, trust_anchors_pem: str | None = None) -> dict[str, Any]:
+    settings: dict[str, Any] = {
         "builder": {"thumbnail": {"enabled": thumbnail}},
         # Signing checks its own output; that check must not reach the network either.
         "verify": {"remote_manifest_fetch": False, "ocsp_fetch": False},
     }
+    if trust_anchors_pem:
+        # A parent's own manifest is judged as the verifier would: signed by a trusted CA
+        # (the service's own outputs included) it is recorded as trusted.
+        settings["trust"] = {"trust_anchors": trust_anchors_pem}
+    return settings
 
 
 def _native_signer(config: SignerConfig, failures: list[Exception]) -> Any:

@@ -186,7 +186,13 @@ def _sign(
     signer = call.services.signing.signer
     try:
         return sign(
-            png, "image/png", manifest, signer, parent=parent, thumbnail=settings.c2pa_thumbnail
+            png,
+            "image/png",
+            manifest,
+            signer,
+            parent=parent,
+            thumbnail=settings.c2pa_thumbnail,
+            trust_anchors_pem=call.services.c2pa_trust_anchors,
         )
     except TimestampError:
         raise
@@ -199,7 +205,13 @@ def _sign(
         notes.append(f"the input's own C2PA manifest could not be kept ({exc}); left out")
         bare = Ingredient(stripped, parent.media_type, f"{parent.title} (manifest left out)")
         return sign(
-            png, "image/png", manifest, signer, parent=bare, thumbnail=settings.c2pa_thumbnail
+            png,
+            "image/png",
+            manifest,
+            signer,
+            parent=bare,
+            thumbnail=settings.c2pa_thumbnail,
+            trust_anchors_pem=call.services.c2pa_trust_anchors,
         )
 
 
