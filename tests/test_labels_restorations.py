@@ -168,3 +168,19 @@ def test_allowed_is_carried_only_when_every_matched_work_allows(
         assert label["training_mining"] == {"data_mining": "allowed"}
     finally:
         service.app.state.services.engine.dispose()
+
+
+def test_matches_hide_unreleased_outputs_from_those_not_served_them(service: Service) -> None:
+    from tests.test_calls_api import _conservator, _mask, _model, restore
+
+    _conservator(service)
+    call = restore(service, encode(np_image(6, 128)), _mask(128, 128), _model(service)).json()
+    assert call["status"] == "pending_review"
+    output = service.client.get(call["output_url"], headers=auth(service.keys["conservator"]))
+    for role, expected in (("regulator", 0), ("conservator", 1)):
+        found = service.client.post(
+            "/v1/matches/byContent",
+            headers=auth(service.keys[role]),
+            files={"file": ("o.png", output.content)},
+        ).json()["matches"]
+        assert len(found) == expected, (role, found)

@@ -1,6 +1,6 @@
 """What the label endpoints call: the published root, manifests, soft-binding matches."""
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from governance.auth.service import Principal
 from governance.calls.models import ModelCall
@@ -34,16 +34,14 @@ def get_manifest(
 def match_binding(
     session: Session, principal: Principal, alg: str, value: str, limit: int
 ) -> ManifestMatches:
-    del principal
-    return _matches(resolve.by_binding(session, alg, value)[:limit])
+    return _matches(session, principal, resolve.by_binding(session, alg, value), limit)
 
 
 def match_content(
     session: Session, services: Services, principal: Principal, data: bytes, limit: int
 ) -> ManifestMatches:
-    del principal
     decoded = decode_image(data, services.settings)
-    return _matches(resolve.by_content(session, services, decoded.image)[:limit])
+    return _matches(session, principal, resolve.by_content(session, services, decoded.image), limit)
 
 
 def match_out(found: resolve.Found) -> ManifestMatch:
@@ -58,5 +56,19 @@ def match_out(found: resolve.Found) -> ManifestMatch:
     )
 
 
-def _matches(found: list[resolve.Found]) -> ManifestMatches:
-    return ManifestMatches(matches=[match_out(f) for f in found])
+def _matches(
+    session: Session, principal: Principal, found: list[resolve.Found], limit: int
+) -> ManifestMatches:
+    """Only the manifests of outputs this caller may be served, as for the outputs."""
+    call_ids = {f.label.call_id for f in found}
+    statuses = dict(
+        session.exec(
+            select(ModelCall.id, ModelCall.status).where(col(ModelCall.id).in_(call_ids))
+        ).all()
+    )
+    visible = [
+        f
+        for f in found
+        if principal.role in OUTPUT_READERS.get(statuses.get(f.label.call_id, ""), ())
+    ]
+    return ManifestMatches(matches=[match_out(f) for f in visible[:limit]])
