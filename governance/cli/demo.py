@@ -247,6 +247,8 @@ def run(directory: Path, console: Console) -> int:
     console.print(demo_models.summary(before, governed))
     console.print(demo_labels.table(reports))
     console.print(
+        "AI: the file says it is AI-made; mark: the watermark was read; found by: how the "
+        "service's record was found ((!) if the file disagrees with the audit log). "
         "The stripped JPEG lost its manifest and XMP; its watermark led back to the call's "
         f"record. Folder report: {page} (`govern verify {directory / 'outputs'}`)."
     )

@@ -20,6 +20,9 @@ RELEASED, PENDING, STRIPPED = (
 )
 
 
+SHORT_NAMES = {RELEASED: "generation", PENDING: "restoration", STRIPPED: "stripped copy"}
+
+
 def stripped_copy(data: bytes) -> bytes:
     """What a social network makes of a file: the pixels re-encoded as JPEG, no metadata."""
     buffer = io.BytesIO()
@@ -50,10 +53,10 @@ def folder_report(services: Services, outputs: Path, console: Console) -> Path:
 
 
 def table(reports: dict[str, dict[str, Any]]) -> Table:
-    grid = Table(title="verification")
-    grid.add_column("file", no_wrap=True)
-    for heading in ("C2PA", "says AI", "watermark", "record", "EU Art. 50", "GB 45438"):
-        grid.add_column(heading)
+    # Short cells, so that the table stays whole in an 80-column terminal.
+    grid = Table(title="verification (files in outputs/)")
+    for heading in ("file", "C2PA", "AI", "mark", "found by", "EU 50", "GB 45438"):
+        grid.add_column(heading, no_wrap=True)
     for name, report in reports.items():
         if "error" in report:
             grid.add_row(name, report["error"], "", "", "", "", "")
@@ -61,12 +64,11 @@ def table(reports: dict[str, dict[str, Any]]) -> Table:
         record = report.get("record")
         conformance = report["conformance"]
         grid.add_row(
-            name,
+            SHORT_NAMES.get(name, name),
             report["c2pa"]["state"] or "none",
             _yes(report["ai_disclosure"]["ai_made"]),
             _yes(report["watermark"]["found"]),
-            f"call {record['call_id']} by {record['found_by']}"
-            + ("" if record["agrees_with_audit_log"] else " (DISAGREES)")
+            f"{record['found_by']}" + ("" if record["agrees_with_audit_log"] else " (!)")
             if record
             else "none",
             _yes(conformance["eu_ai_act_art50"]["conformant"]),
