@@ -15,14 +15,13 @@ ManifestReadError for both.
 import io
 import json
 import re
-import struct
 import warnings
-import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
 import c2pa
 
+from labeling.containers import png_chunk
 from labeling.errors import ManifestReadError
 from labeling.manifest import PROJECT_ASSERTION, SOFT_BINDING_ASSERTION
 from labeling.validation_codes import explain
@@ -295,8 +294,7 @@ def _rejoin(data: bytes, media_type: str, store: bytes, context: Any) -> bytes |
 def _embeddable(media_type: str, store: bytes) -> bytes | None:
     """The store wrapped as the format embeds it (a PNG caBX chunk, JPEG APP11 segments)."""
     if media_type == "image/png":
-        body = b"caBX" + store
-        return struct.pack(">I", len(store)) + body + struct.pack(">I", zlib.crc32(body))
+        return png_chunk(b"caBX", store)
     embed = getattr(c2pa.c2pa, "format_embeddable", None)
     if embed is None:
         return None

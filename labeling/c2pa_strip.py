@@ -1,10 +1,9 @@
 """A file without its C2PA manifest store, for a parent whose store cannot be read: the
 restoration is still labelled, naming the parent's bytes less the damaged store."""
 
-import struct
+from labeling.containers import JPEG_SOI, PNG_SIGNATURE, jpeg_segments, png_chunks
 
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-_JPEG_APP11 = 0xEB
+_APP11 = 0xEB  # JPEG's C2PA segments (JUMBF)
 
 
 def without_c2pa(data: bytes, media_type: str) -> bytes | None:
@@ -20,32 +19,16 @@ def without_c2pa(data: bytes, media_type: str) -> bytes | None:
 
 
 def _png(data: bytes) -> bytes | None:
-    if not data.startswith(_PNG_SIGNATURE):
+    try:
+        kept = [data[start:end] for kind, start, end in png_chunks(data) if kind != b"caBX"]
+    except ValueError:
         return None
-    out, at = [_PNG_SIGNATURE], len(_PNG_SIGNATURE)
-    while at + 12 <= len(data):
-        (length,) = struct.unpack(">I", data[at : at + 4])
-        end = at + 12 + length
-        if end > len(data):
-            return None
-        if data[at + 4 : at + 8] != b"caBX":
-            out.append(data[at:end])
-        at = end
-    return b"".join(out)
+    return PNG_SIGNATURE + b"".join(kept)
 
 
 def _jpeg(data: bytes) -> bytes | None:
-    if not data.startswith(b"\xff\xd8"):
+    try:
+        kept = [data[start:end] for marker, start, end in jpeg_segments(data) if marker != _APP11]
+    except ValueError:
         return None
-    out, at = [data[:2]], 2
-    while at + 4 <= len(data) and data[at] == 0xFF:
-        marker = data[at + 1]
-        if marker == 0xDA:  # start of scan: the rest is image data
-            break
-        (length,) = struct.unpack(">H", data[at + 2 : at + 4])
-        end = at + 2 + length
-        if marker != _JPEG_APP11:
-            out.append(data[at:end])
-        at = end
-    out.append(data[at:])
-    return b"".join(out)
+    return JPEG_SOI + b"".join(kept)

@@ -5,7 +5,6 @@ DigitalSourceType, written into and read from a file's XMP packet.
 import json
 import re
 import struct
-import zlib
 from dataclasses import dataclass
 from typing import Any
 from xml.etree.ElementTree import Element  # for the type only: parsing goes through defusedxml
@@ -15,6 +14,7 @@ import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 from PIL import Image
 
+from labeling.containers import JPEG_SOI, PNG_SIGNATURE, jpeg_segments, png_chunk, png_chunks
 from labeling.xmp import xmp_packet
 
 TC260_NS = "http://www.tc260.org.cn/ns/AIGC/1.0/"
@@ -36,7 +36,6 @@ FIELDS = (
 _RDF_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 _AIGC = f"{{{TC260_NS}}}AIGC"
 _SOURCE_TYPE = f"{{{IPTC_EXT_NS}}}DigitalSourceType"
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _XMP_KEYWORD = b"XML:com.adobe.xmp"
 _JPEG_XMP_HEADER = b"http://ns.adobe.com/xap/1.0/\x00"
 # Characters XML 1.0 cannot carry, even escaped.
@@ -102,47 +101,30 @@ def xmp_for(aigc: AigcLabel, digital_source_type: str) -> str:
     )
 
 
-def _png_chunk(kind: bytes, body: bytes) -> bytes:
-    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-
 def png_with_xmp(png: bytes, xmp: str) -> bytes:
     """`png` with `xmp` in an uncompressed iTXt chunk right after IHDR; pixels untouched.
 
     Any earlier XMP text chunk goes, so readers never see two packets. The chunk goes
     first because readers (Pillow included) look for metadata before the image data.
     """
-    if not png.startswith(_PNG_SIGNATURE):
-        raise ValueError("not a PNG file")
     view = memoryview(png)
-    parts: list[memoryview | bytes] = [view[: len(_PNG_SIGNATURE)]]
-    position = len(_PNG_SIGNATURE)
-    kept_from = position  # runs of chunks we keep are copied as one slice
+    parts: list[memoryview | bytes] = [view[: len(PNG_SIGNATURE)]]
+    kept_from = len(PNG_SIGNATURE)  # runs of chunks we keep are copied as one slice
     first = True
-    while True:
-        if position + 12 > len(png):
-            raise ValueError("truncated PNG: no IEND chunk")
-        (length,) = struct.unpack_from(">I", png, position)
-        kind = bytes(view[position + 4 : position + 8])
-        end = position + 12 + length
-        if end > len(png):
-            raise ValueError(f"truncated PNG chunk {kind!r}")
+    for kind, position, end in png_chunks(png):
         if first:
             if kind != b"IHDR":
                 raise ValueError("PNG does not start with IHDR")
             parts.append(view[position:end])
-            parts.append(_png_chunk(b"iTXt", _XMP_KEYWORD + b"\x00\x00\x00\x00\x00" + xmp.encode()))
+            parts.append(png_chunk(b"iTXt", _XMP_KEYWORD + b"\x00\x00\x00\x00\x00" + xmp.encode()))
             kept_from, first = end, False
         elif (
             kind in (b"iTXt", b"tEXt", b"zTXt")
-            and length > len(_XMP_KEYWORD)
+            and end - position - 12 > len(_XMP_KEYWORD)
             and png.startswith(_XMP_KEYWORD + b"\x00", position + 8)
         ):
             parts.append(view[kept_from:position])
             kept_from = end
-        position = end
-        if kind == b"IEND":
-            break
     parts.append(view[kept_from:])  # IEND and anything a writer left after it
     return b"".join(parts)
 
@@ -153,43 +135,26 @@ def jpeg_with_xmp(jpeg: bytes, xmp: str) -> bytes:
     Those headers must come first by their own specifications. Earlier XMP APP1
     segments are dropped; entropy-coded data is copied untouched.
     """
-    if not jpeg.startswith(b"\xff\xd8"):
-        raise ValueError("not a JPEG file")
     body = _JPEG_XMP_HEADER + xmp.encode()
     if len(body) + 2 > 0xFFFF:
         raise ValueError("XMP packet too large for one JPEG segment (extended XMP unsupported)")
     segment = b"\xff\xe1" + struct.pack(">H", len(body) + 2) + body
-    parts: list[bytes | memoryview] = [b"\xff\xd8"]
+    parts: list[bytes | memoryview] = [JPEG_SOI]
     view = memoryview(jpeg)
-    position, inserted = 2, False
-    while True:
-        if position + 4 > len(jpeg) or jpeg[position] != 0xFF:
-            raise ValueError("malformed JPEG marker segments")
-        marker = jpeg[position + 1]
-        if marker == 0xFF:  # fill byte
-            position += 1
-            continue
-        if marker == 0xD9:
-            raise ValueError("JPEG ends before its image data")
+    inserted = False
+    for marker, position, end in jpeg_segments(jpeg):
         if marker == 0x01 or 0xD0 <= marker <= 0xD8:  # segments without a length
-            parts.append(view[position : position + 2])
-            position += 2
+            parts.append(view[position:end])
             continue
-        (length,) = struct.unpack_from(">H", jpeg, position + 2)
-        end = position + 2 + length
-        if end > len(jpeg):
-            raise ValueError("truncated JPEG segment")
-        payload = jpeg[position + 4 : end]
-        is_header = marker == 0xE0 or (marker == 0xE1 and payload.startswith(b"Exif\x00"))
+        # Payloads are tested in place: the start-of-scan segment runs to the file's end.
+        is_app1 = marker == 0xE1
+        is_header = marker == 0xE0 or (is_app1 and jpeg.startswith(b"Exif\x00", position + 4))
         if not inserted and not is_header:
             parts.append(segment)
             inserted = True
-        if marker == 0xDA:  # start of scan: the rest is image data
-            parts.append(view[position:])
-            return b"".join(parts)
-        if not (marker == 0xE1 and payload.startswith(_JPEG_XMP_HEADER)):
+        if not (is_app1 and jpeg.startswith(_JPEG_XMP_HEADER, position + 4)):
             parts.append(view[position:end])
-        position = end
+    return b"".join(parts)
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,12 @@
 """Making labelled outputs and damaging them the ways files get damaged in the wild."""
 
 import io
-import struct
-import zlib
 from typing import Any
 
 import numpy as np
 from PIL import Image
 
+from labeling.containers import PNG_SIGNATURE, png_chunk, png_chunks
 from tests.helpers import auth
 from tests.model_helpers import manifest, register_model, unrelated_item
 from tests.service_fixture import Service
@@ -54,21 +53,11 @@ def verify(service: Service, data: bytes, name: str = "file.png") -> Any:
 
 
 def chunks(png: bytes) -> list[tuple[bytes, bytes]]:
-    found, at = [], 8
-    while at < len(png):
-        (length,) = struct.unpack(">I", png[at : at + 4])
-        kind = png[at + 4 : at + 8]
-        found.append((kind, png[at + 8 : at + 8 + length]))
-        at += 12 + length
-    return found
+    return [(kind, png[start + 8 : end - 4]) for kind, start, end in png_chunks(png)]
 
 
 def build(parts: list[tuple[bytes, bytes]]) -> bytes:
-    out = [b"\x89PNG\r\n\x1a\n"]
-    for kind, body in parts:
-        crc = zlib.crc32(kind + body) & 0xFFFFFFFF
-        out.append(struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc))
-    return b"".join(out)
+    return PNG_SIGNATURE + b"".join(png_chunk(kind, body) for kind, body in parts)
 
 
 def without(png: bytes, *kinds: bytes) -> bytes:

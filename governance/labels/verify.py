@@ -154,9 +154,18 @@ def _record(
     return by_fingerprint[0] if by_fingerprint else None
 
 
-def _entry(session: Session, index: int) -> dict[str, Any] | None:
+def _entry_says(session: Session, index: int | None, kind: str, **data: Any) -> bool:
+    """Whether audit entry `index` is of `kind` and its data holds these values."""
+    if index is None:
+        return False
     row = session.exec(select(AuditEntry).where(AuditEntry.idx == index)).first()
-    return None if row is None else json.loads(row.entry)
+    if row is None:
+        return False
+    entry = json.loads(row.entry)
+    return bool(
+        entry.get("kind") == kind
+        and all(entry.get("data", {}).get(key) == value for key, value in data.items())
+    )
 
 
 def _disclosed_by(
@@ -234,33 +243,32 @@ def _record_json(
 def _agreement(
     session: Session, label: OutputLabel, manifest: ManifestReport | None
 ) -> list[dict[str, Any]]:
-    checks = []
-    call_entry = _entry(session, label.call_audit_index)
-    call_data = (call_entry or {}).get("data", {})
-    checks.append(
+    checks = [
         _check(
             "call_entry",
-            call_entry is not None
-            and call_entry.get("kind") == "call.recorded"
-            and call_data.get("call_id") == label.call_id
-            and call_data.get("output_sha256") == label.output_sha256,
+            _entry_says(
+                session,
+                label.call_audit_index,
+                "call.recorded",
+                call_id=label.call_id,
+                output_sha256=label.output_sha256,
+            ),
             f"audit entry {label.call_audit_index} records call {label.call_id} and the "
             "output's SHA-256",
-        )
-    )
-    label_entry = _entry(session, label.audit_index) if label.audit_index is not None else None
-    label_data = (label_entry or {}).get("data", {})
-    checks.append(
+        ),
         _check(
             "label_entry",
-            label_entry is not None
-            and label_entry.get("kind") == "output.labelled"
-            and label_data.get("manifest_id") == label.manifest_id
-            and label_data.get("watermark_id") == label.watermark_id,
+            _entry_says(
+                session,
+                label.audit_index,
+                "output.labelled",
+                manifest_id=label.manifest_id,
+                watermark_id=label.watermark_id,
+            ),
             f"audit entry {label.audit_index} records manifest {label.manifest_id} and its "
             "watermark",
-        )
-    )
+        ),
+    ]
     if manifest is not None and manifest.provenance is not None:
         provenance = manifest.provenance
         checks.append(
