@@ -31,7 +31,7 @@ from governance.audit import log
 from governance.audit.bundle import build_bundle
 from governance.audit.merkle import MemoryTree, leaf_hash
 from governance.audit.models import AuditEntry, AuditNode
-from governance.audit.verify import verify_bundle
+from governance.audit.verify_bundle import verify_bundle
 from governance.db import unit_of_work
 from governance.services import Services, build_services
 from governance.settings import Settings, normalise_database_url

@@ -163,7 +163,7 @@ def verification(tmp: Path, files: int, size: int, console: Console) -> str:
     folder.mkdir()
     from sqlmodel import Session, select
 
-    from governance.labels.models import OutputLabel
+    from governance.credentials.models import OutputLabel
 
     with Session(services.engine) as session:
         shas = [label.output_sha256 for label in session.exec(select(OutputLabel))]

@@ -10,8 +10,8 @@ from governance.audit.keys import load_or_create_key
 from governance.audit.log import AuditLog
 from governance.blobs import BlobStore
 from governance.db import make_engine, prepare_storage, unit_of_work
-from governance.labels.signing import SigningSetup, check_visible_label, load_signing
 from governance.settings import Settings
+from governance.signing import SigningSetup, check_visible_label, load_signing
 from rights.match_index import MatchIndex
 
 
@@ -22,7 +22,7 @@ class Services:
     blobs: BlobStore
     match_index: MatchIndex
     item_index: ItemIndex
-    models: ModelLoader
+    model_loader: ModelLoader
     audit: AuditLog
     signing: SigningSetup
     # The service's own root and any configured anchors, read once here, not on every
@@ -45,7 +45,7 @@ def build_services(settings: Settings) -> Services:
         blobs=BlobStore(settings.blob_dir),
         match_index=MatchIndex(),
         item_index=ItemIndex(),
-        models=ModelLoader(),
+        model_loader=ModelLoader(),
         audit=AuditLog(origin=settings.audit_origin, key=key),
         signing=signing,
         c2pa_trust_anchors=anchors,

@@ -8,7 +8,7 @@ offline. Trust anchors are explicit; without them c2pa answers `Valid` at best (
 Damaged labels: `inspect` reports a manifest that is present but cannot be parsed as
 state `Invalid` with a `general.error` code (a regulator's finding, not a crash);
 it raises ManifestReadError only when the file itself cannot be parsed, shows no
-sign of C2PA data and no manifest store was supplied. `read_manifest` raises
+sign of C2PA data and no manifest store was supplied. `read_c2pa_manifest` raises
 ManifestReadError for both.
 """
 
@@ -21,9 +21,9 @@ from typing import Any
 
 import c2pa
 
+from labeling.c2pa_manifest import PROJECT_ASSERTION, SOFT_BINDING_ASSERTION
 from labeling.containers import png_chunk
 from labeling.errors import ManifestReadError
-from labeling.manifest import PROJECT_ASSERTION, SOFT_BINDING_ASSERTION
 from labeling.validation_codes import explain
 
 TRAINING_MINING_LABELS = ("cawg.training-mining", "c2pa.training-mining")
@@ -70,7 +70,7 @@ def reader_context(trust_anchors_pem: str | None) -> c2pa.Context:
     return c2pa.Context.from_dict(settings)
 
 
-def read_manifest(
+def read_c2pa_manifest(
     data: bytes, media_type: str, trust_anchors_pem: str | None = None
 ) -> ManifestRead | None:
     """The active manifest of `data`, or None when the file carries no C2PA data."""

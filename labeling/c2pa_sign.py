@@ -19,9 +19,9 @@ from typing import Any
 
 import c2pa
 
+from labeling.c2pa_manifest import PARENT_INGREDIENT_ID
 from labeling.errors import LabelingError
 from labeling.identity import SigningIdentity
-from labeling.manifest import PARENT_INGREDIENT_ID
 
 ALGORITHMS = ("es256", "es384", "es512", "ps256", "ps384", "ps512", "ed25519")
 

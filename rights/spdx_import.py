@@ -68,7 +68,7 @@ def is_spdx_document(doc: object) -> bool:
     return any("spdx.org" in str(c).lower() for c in contexts if c is not None)
 
 
-def spdx_to_manifest(doc: object) -> dict[str, Any]:
+def spdx_to_training_manifest(doc: object) -> dict[str, Any]:
     """This project's training manifest read from an SPDX 3 document, or InvalidManifestError."""
     graph = _Graph(doc)
     model_id = graph.model()

@@ -77,4 +77,4 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, postgres_url: s
     return postgres_url
 
 
-from tests.service_fixture import service  # noqa: E402,F401  (fixture)
+from tests.support.service_fixture import service  # noqa: E402,F401  (fixture)

@@ -9,8 +9,8 @@ from sqlmodel import Session
 from governance.db import after_commit, make_engine
 from governance.settings import Settings
 from labeling.xmp import xmp_packet
-from tests.helpers import np_image
-from tests.service_fixture import Service
+from tests.support.helpers import np_image
+from tests.support.service_fixture import Service
 
 
 def test_health_and_openapi(service: Service) -> None:

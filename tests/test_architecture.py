@@ -8,9 +8,9 @@ LIBRARIES = ("rights", "labeling", "explain")
 # Only these modules may import the model and C2PA libraries.
 ADAPTERS = {
     # tests/test_c2pa_alone.py reads outputs as an outside verifier would: c2pa alone.
-    "c2pa": {"labeling/c2pa_read.py", "labeling/c2pa_sign.py", "tests/test_c2pa_alone.py"},
+    "c2pa": {"labeling/c2pa_read.py", "labeling/c2pa_sign.py", "tests/labeling/test_c2pa_alone.py"},
     # Tests build tiny transformers models from configs, as a deployment would save its own.
-    "transformers": {"governance/adapters/hf.py", "tests/tiny_models.py"},
+    "transformers": {"governance/adapters/hf.py", "tests/support/tiny_models.py"},
     "captum": set(),
 }
 

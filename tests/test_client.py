@@ -3,9 +3,9 @@
 import pytest
 
 from governance.client import ApiError, GovernClient
-from tests.helpers import encode, np_image, png_bytes
-from tests.model_helpers import GENERATOR, manifest, unrelated_item
-from tests.service_fixture import Service
+from tests.support.helpers import encode, np_image, png_bytes
+from tests.support.model_helpers import GENERATOR, manifest, unrelated_item
+from tests.support.service_fixture import Service
 
 
 def test_the_client_drives_a_governed_generation(service: Service) -> None:
@@ -48,7 +48,7 @@ def test_the_client_drives_a_governed_generation(service: Service) -> None:
 
 
 def test_the_client_finds_a_model_on_a_later_page(database_url, tmp_path) -> None:
-    from tests.service_fixture import make_service
+    from tests.support.service_fixture import make_service
 
     service = make_service(database_url, tmp_path / "data", page_size_max=2)
     admin = GovernClient(key=service.keys["admin"], http=service.client)

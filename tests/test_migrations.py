@@ -6,7 +6,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
-import governance.models  # noqa: F401
+import governance.tables  # noqa: F401
 from governance.db import alembic_config, make_engine
 
 

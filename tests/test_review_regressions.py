@@ -15,8 +15,8 @@ from governance.settings import get_settings
 from governance.works.service import change_terms
 from rights.embedded_terms import terms_from_assertions
 from rights.terms import TermValue, Use
-from tests.helpers import auth, encode, match, photo, png_bytes, register
-from tests.service_fixture import Service
+from tests.support.helpers import auth, encode, match, photo, png_bytes, register
+from tests.support.service_fixture import Service
 
 
 def _sixteen_bit(name: str, fmt: str) -> bytes:

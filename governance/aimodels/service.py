@@ -23,7 +23,7 @@ from governance.aimodels.schemas import (
 )
 from governance.auth.models import Role
 from governance.auth.service import Principal, require_role
-from governance.builtin.manifests import training_manifest
+from governance.builtin.training_manifests import training_manifest
 from governance.errors import (
     DuplicateModel,
     InvalidAdapter,
@@ -35,20 +35,20 @@ from governance.errors import (
 )
 from governance.services import Services
 from rights.errors import InvalidManifestError
-from rights.manifests import TrainingManifest, parse_manifest
-from rights.spdx_import import is_spdx_document, spdx_to_manifest
+from rights.spdx_import import is_spdx_document, spdx_to_training_manifest
+from rights.training_manifests import TrainingManifest, parse_training_manifest
 
 READERS = (Role.OPERATOR, Role.AUDITOR, Role.ADMIN, Role.CONSERVATOR)
 CLEARANCE_READERS = (Role.OPERATOR, Role.AUDITOR, Role.ADMIN)
 BUILTIN_MODELS = {"builtin-restoration": "restoration", "builtin-generation": "generation"}
 
 
-def read_manifest(raw: dict[str, Any]) -> tuple[TrainingManifest, str]:
+def read_training_manifest(raw: dict[str, Any]) -> tuple[TrainingManifest, str]:
     """The manifest in this project's format, and the format it came in."""
     try:
         if is_spdx_document(raw):
-            return parse_manifest(spdx_to_manifest(raw)), "spdx-3.0"
-        return parse_manifest(raw), "govern"
+            return parse_training_manifest(spdx_to_training_manifest(raw)), "spdx-3.0"
+        return parse_training_manifest(raw), "govern"
     except InvalidManifestError as exc:
         raise InvalidManifest(f"the training manifest is not valid: {exc}") from None
 
@@ -70,7 +70,7 @@ def _register(session: Session, services: Services, body: ModelIn, actor: str) -
         spec = parse_adapter(body.adapter, kind)
     except InvalidAdapterError as exc:
         raise InvalidAdapter(str(exc)) from None
-    manifest, manifest_format = read_manifest(body.training_manifest)
+    manifest, manifest_format = read_training_manifest(body.training_manifest)
     loaded = _load(services, spec, kind)
     if body.weights_sha256 is not None and body.weights_sha256 != loaded.weights_sha256:
         raise WeightsMismatch(
@@ -128,7 +128,7 @@ def _register(session: Session, services: Services, body: ModelIn, actor: str) -
 
 def _load(services: Services, spec: Any, kind: ModelKind) -> LoadedModel:
     try:
-        return services.models.load(spec, kind)
+        return services.model_loader.load(spec, kind)
     except ModelRunError as exc:
         raise ModelLoadFailed(f"the model cannot be loaded from {spec}: {exc}") from None
 

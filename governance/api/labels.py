@@ -7,8 +7,9 @@ from fastapi.responses import Response
 
 from governance.api.deps import PrincipalDep, ServicesDep, SessionDep
 from governance.api.params import read_upload
-from governance.labels import service, verify
-from governance.labels.schemas import ManifestMatches
+from governance.credentials import service
+from governance.credentials import verify_file as file_verification
+from governance.credentials.schemas import ManifestMatches
 
 router = APIRouter(prefix="/v1", tags=["labels"])
 
@@ -63,4 +64,4 @@ def verify_file(
     """A label and conformance report for any image: C2PA state, AI disclosure, implicit
     labels, soft bindings, the service's record, and EU Art. 50 / GB 45438 checks."""
     data = read_upload(file, services.settings)
-    return verify.verify(session, services, data, file[0].filename or "")
+    return file_verification.verify(session, services, data, file[0].filename or "")

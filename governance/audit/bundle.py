@@ -22,7 +22,7 @@ from governance.audit.merkle import MemoryTree
 from governance.audit.models import AuditEntry, AuditNode
 from governance.audit.notes import b64
 from governance.audit.service import READERS, public_key
-from governance.audit.verify import FORMAT
+from governance.audit.verify_bundle import FORMAT
 from governance.auth.service import Principal, require_role
 from governance.errors import InvalidInput, TreeSizeNotFound
 from governance.services import Services

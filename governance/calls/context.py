@@ -10,8 +10,8 @@ from sqlmodel import Session
 from governance.aimodels.models import AiModel
 from governance.auth.service import Principal
 from governance.calls.models import ModelCall
+from governance.credentials.draft import LabelDraft
 from governance.db import after_commit
-from governance.labels.draft import LabelDraft
 from governance.services import Services
 
 

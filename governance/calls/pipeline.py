@@ -14,8 +14,8 @@ from governance.calls.context import CallContext, CallStatus, Outcome, Stage
 from governance.calls.models import ModelCall
 from governance.calls.record import has_output, record
 from governance.calls.run_model import RunModel, StoreOutput
-from governance.labels.record import record_label
-from governance.labels.stage import LabelOutput
+from governance.credentials.record import record_label
+from governance.credentials.stage import LabelOutput
 
 RESTORATION_STAGES: Sequence[Stage] = (
     Authenticate(),

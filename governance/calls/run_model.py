@@ -92,7 +92,7 @@ class RunModel:
         scheme, _, target = model.adapter.partition(":")
         kind = ModelKind(model.kind)
         try:
-            loaded = call.services.models.load(AdapterSpec(scheme, target), kind)
+            loaded = call.services.model_loader.load(AdapterSpec(scheme, target), kind)
         except Exception as exc:  # whatever loading raises, the call fails on the record
             return failed(self.name, "model_unavailable", f"the model cannot be loaded: {exc}")
         evidence: dict[str, Any] = {

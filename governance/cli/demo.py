@@ -16,7 +16,7 @@ from rich.table import Table
 
 from governance.app import create_app
 from governance.audit.bundle import write_bundle
-from governance.audit.verify import BundleError, verify_bundle
+from governance.audit.verify_bundle import BundleError, verify_bundle
 from governance.auth.service import create_key
 from governance.cli import demo_labels, demo_models
 from governance.db import unit_of_work

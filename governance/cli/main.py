@@ -202,7 +202,7 @@ def audit_verify(
     ] = False,
 ) -> None:
     """Check a bundle offline, with no database and no service."""
-    from governance.audit.verify import BundleError, bundled_key, read_bundle, verify_bundle
+    from governance.audit.verify_bundle import BundleError, bundled_key, read_bundle, verify_bundle
 
     if key is None and not trust_bundled_key:
         errors.print(

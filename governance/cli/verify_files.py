@@ -8,9 +8,9 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from governance.credentials.verify_file import verify
 from governance.db import unit_of_work
 from governance.errors import GovernError
-from governance.labels.verify import verify
 from governance.services import Services
 from labeling.verify_report import counts, folder_html, summary_row
 

@@ -54,7 +54,7 @@ def metadata_file(directory: Path, given: Path | None) -> Path:
     )
 
 
-def read_manifest_rows(path: Path) -> list[dict[str, Any]]:
+def read_metadata_rows(path: Path) -> list[dict[str, Any]]:
     """Rows from JSON (a list of objects) or CSV (a column per field or use)."""
     try:
         text = path.read_text(encoding="utf-8")
@@ -100,7 +100,7 @@ def import_folder(
 ) -> ImportReport:
     if not directory.is_dir():
         raise InvalidInput(f"{directory} is not a folder")
-    rows = read_manifest_rows(metadata_file(directory, metadata))
+    rows = read_metadata_rows(metadata_file(directory, metadata))
     with unit_of_work(services.engine) as session:
         found = holder_by_name(session, holder)
         assert found is not None

@@ -34,7 +34,7 @@ from governance.works.schemas import (
     WorkOut,
     WorkPage,
 )
-from labeling.c2pa_read import read_manifest
+from labeling.c2pa_read import read_c2pa_manifest
 from labeling.errors import ManifestReadError
 from rights import registry
 from rights.embedded_terms import terms_from_assertions, terms_from_xmp
@@ -118,7 +118,7 @@ def embedded_terms(
     c2pa_read: dict[str, Any] = {"source": "c2pa"}
     signal_sets: list[dict[Use, Signal]] = []
     try:
-        manifest = read_manifest(decoded.data, decoded.media_type, trust)
+        manifest = read_c2pa_manifest(decoded.data, decoded.media_type, trust)
     except ManifestReadError as exc:
         # Registration goes on: the holder's declared terms still apply. The failure is kept.
         manifest = None

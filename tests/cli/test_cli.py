@@ -1,0 +1,172 @@
+"""The `govern` command line, run as a user would."""
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from governance.cli.main import app
+from governance.settings import get_settings
+from tests.support.helpers import encode, photo, png_bytes
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("GOVERN_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("GOVERN_DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()
+
+
+def test_keys_create_prints_a_working_key(env: Path) -> None:
+    result = runner.invoke(app, ["keys", "create", "--role", "auditor", "--name", "Audit"])
+    assert result.exit_code == 0, result.output
+    key = result.stdout.strip().splitlines()[-1]
+    assert key.startswith("gov_") and len(key) > 40
+    from fastapi.testclient import TestClient
+
+    from governance.app import create_app
+
+    client = TestClient(create_app(get_settings()))
+    assert client.get("/v1/works", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+    bad = runner.invoke(app, ["keys", "create", "--role", "wizard", "--name", "x"])
+    assert bad.exit_code == 2 and "unknown role" in bad.output
+    key_id = result.output.split("key ", 1)[1].split(" ", 1)[0]
+    revoked = runner.invoke(app, ["keys", "revoke", key_id])
+    assert revoked.exit_code == 0, revoked.output
+    response = client.get("/v1/works", headers={"Authorization": f"Bearer {key}"})
+    assert response.status_code == 401 and "revoked" in response.json()["detail"]
+    missing = runner.invoke(app, ["keys", "revoke", "9999"])
+    assert missing.exit_code == 2 and "NotFound" in missing.output
+
+
+def test_works_import_registers_good_files_and_reports_bad_ones(env: Path) -> None:
+    folder = env / "incoming"
+    folder.mkdir()
+    (folder / "astronaut.png").write_bytes(png_bytes("astronaut"))
+    (folder / "coffee.jpg").write_bytes(encode(photo("coffee"), "JPEG", quality=90))
+    (folder / "broken.png").write_bytes(png_bytes("camera")[:3000])
+    (folder / "stray.png").write_bytes(png_bytes("moon"))
+    rows = [
+        {
+            "file": "astronaut.png",
+            "title": "Astronaut",
+            "creator": "NASA",
+            "license": "CC0-1.0",
+            "ai_generative_training": "notAllowed",
+            "terms": "",
+        },
+        {
+            "file": "coffee.jpg",
+            "title": "Coffee",
+            "creator": "R. M.",
+            "license": "CC-BY-4.0",
+            "ai_generative_training": "",
+            "terms": json.dumps({"ai_training": "allowed"}),
+        },
+        {
+            "file": "broken.png",
+            "title": "Broken",
+            "creator": "x",
+            "license": "MIT",
+            "ai_generative_training": "",
+            "terms": "",
+        },
+        {
+            "file": "missing.png",
+            "title": "Gone",
+            "creator": "x",
+            "license": "MIT",
+            "ai_generative_training": "",
+            "terms": "",
+        },
+        {
+            "file": "astronaut.png",
+            "title": "Again",
+            "creator": "x",
+            "license": "Nope-1",
+            "ai_generative_training": "",
+            "terms": "",
+        },
+    ]
+    with (folder / "works.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    result = runner.invoke(app, ["works", "import", str(folder), "--holder", "Museum"])
+    assert result.exit_code == 1, result.output  # some files were skipped
+    assert "2 registered" in result.output and "4 skipped" in result.output
+    for expected in ("broken.png", "CorruptImage", "missing.png", "stray.png", "InvalidLicense"):
+        assert expected in result.output
+    from sqlmodel import Session, select
+
+    from governance.db import make_engine
+    from rights.models import Work
+
+    with Session(make_engine(get_settings().resolved_database_url)) as session:
+        works = {w.title: w for w in session.exec(select(Work))}
+    assert set(works) == {"Astronaut", "Coffee"}
+
+
+def test_works_import_without_a_description_file(env: Path) -> None:
+    (env / "empty").mkdir()
+    result = runner.invoke(app, ["works", "import", str(env / "empty"), "--holder", "M"])
+    assert result.exit_code == 2 and "works.json or works.csv" in result.output
+
+
+def test_works_import_with_json_beside_the_folder(env: Path) -> None:
+    folder = env / "loan"
+    folder.mkdir()
+    (folder / "rocket.png").write_bytes(png_bytes("rocket"))
+    rows = [
+        {
+            "file": "rocket.png",
+            "title": "Rocket",
+            "creator": "S",
+            "license": "CC0-1.0",
+            "terms": {"ai_inference": "notAllowed"},
+        }
+    ]
+    (env / "loan.json").write_text(json.dumps(rows))
+    result = runner.invoke(app, ["works", "import", str(folder), "--holder", "Lender"])
+    assert result.exit_code == 0, result.output
+    assert "1 registered" in result.output
+    elsewhere = env / "described.json"
+    elsewhere.write_text("[{]")
+    bad = runner.invoke(
+        app, ["works", "import", str(folder), "--holder", "Lender", "--metadata", str(elsewhere)]
+    )
+    assert bad.exit_code == 2 and "not valid JSON" in bad.output
+
+
+def test_demo_runs_and_summarises(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["demo", "--dir", "demo-data"])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())  # as read, whatever the terminal's width
+    assert "Registered 5 works" in said
+    assert "matched work 1" in said
+    assert "CorruptImage" in said and "DuplicateWork" in said
+    assert "its bundle verified offline" in said
+    assert "entries.jsonl: the root computed from all entries differs" in said
+    bundle = tmp_path / "demo-data" / "audit-bundle"
+    from governance.audit.keys import load_or_create_key
+    from governance.audit.notes import verifier_key
+
+    demo_key = load_or_create_key(None, tmp_path / "demo-data" / "audit-ed25519.pem")
+    pinned = verifier_key("govern.local/audit", demo_key.public_key())
+    verified = runner.invoke(app, ["audit", "verify", str(bundle), "--key", pinned])
+    assert verified.exit_code == 0, verified.output
+    # A second run starts afresh instead of failing on its own earlier works.
+    again = runner.invoke(app, ["demo", "--dir", "demo-data"])
+    assert again.exit_code == 0, again.output
+    (tmp_path / "precious").mkdir()
+    (tmp_path / "precious" / "thesis.txt").write_text("do not delete")
+    refused = runner.invoke(app, ["demo", "--dir", "precious"])
+    assert refused.exit_code != 0
+    assert (tmp_path / "precious" / "thesis.txt").exists()
