@@ -7,10 +7,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from governance.aimodels.service import register_builtin_models
 from governance.api import audit, calls, health, labels, models, works
 from governance.api.limits import BodySizeLimit
 from governance.errors import GovernError
-from governance.services import build_services, register_builtin_models
+from governance.services import build_services
 from governance.settings import Settings, get_settings
 
 log = logging.getLogger("governance")

@@ -9,7 +9,7 @@ from governance.aimodels.item_index import ItemIndex
 from governance.audit.keys import load_or_create_key
 from governance.audit.log import AuditLog
 from governance.blobs import BlobStore
-from governance.db import make_engine, prepare_storage, unit_of_work
+from governance.db import make_engine, prepare_storage
 from governance.settings import Settings
 from governance.signing import SigningSetup, check_visible_label, load_signing
 from rights.match_index import MatchIndex
@@ -50,12 +50,3 @@ def build_services(settings: Settings) -> Services:
         signing=signing,
         c2pa_trust_anchors=anchors,
     )
-
-
-def register_builtin_models(services: Services) -> None:
-    """Register the built-in models if this database has not seen them yet."""
-    # Imported here: the model registry's service imports this module.
-    from governance.aimodels.service import ensure_builtin_models
-
-    with unit_of_work(services.engine) as session:
-        ensure_builtin_models(session, services)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
+from rights.clearance import WorkTerms
 from rights.errors import DuplicateWorkError
 from rights.fingerprints import Fingerprints
 from rights.licenses import normalise_license
@@ -198,3 +199,29 @@ def works_named_in(session: Session, prompt: str) -> list[tuple[Work, str, str]]
         .order_by(col(Work.id))
     )
     return [(work, kind, key) for work, kind, key in session.exec(query)]
+
+
+def work_terms(session: Session, work_ids: set[int]) -> dict[int, WorkTerms]:
+    """The terms in force now for each work, read in two statements whatever their number."""
+    if not work_ids:
+        return {}
+    works = {w.id: w for w in session.exec(select(Work).where(col(Work.id).in_(work_ids)))}
+    versions: dict[int, WorkTermsVersion] = {}
+    for version in session.exec(
+        select(WorkTermsVersion)
+        .where(col(WorkTermsVersion.work_id).in_(work_ids))
+        .order_by(col(WorkTermsVersion.version))
+    ):
+        versions[version.work_id] = version
+    return {
+        work_id: WorkTerms(
+            work_id=work_id,
+            title=work.title,
+            creator=work.creator,
+            license=work.license,
+            terms_version=versions[work_id].version,
+            terms=versions[work_id].effective,
+        )
+        for work_id, work in works.items()
+        if work_id is not None
+    }

@@ -22,8 +22,8 @@ from governance.aimodels.models import (
     TrainingItem,
 )
 from governance.services import Services
-from rights.clearance import DatasetInfo, ItemLink, Verdict, WorkTerms, clear_use, worst
-from rights.models import Work, WorkTermsVersion
+from rights import registry
+from rights.clearance import DatasetInfo, ItemLink, Verdict, clear_use, worst
 from rights.terms import Use
 
 # Which terms of the training data a model of each kind depends on. Restoration models
@@ -63,7 +63,7 @@ def compute(session: Session, model: AiModel) -> tuple[Verdict, dict[str, Any]]:
         .where(col(ClearanceLink.model_id) == model.id)
     )
     links = [ItemLink(*row) for row in session.execute(query)]
-    works = work_terms(session, {link.work_id for link in links})
+    works = registry.work_terms(session, {link.work_id for link in links})
     uses = {u.value: clear_use(u, datasets, links, works) for u in TRAINING_USES}
     required = REQUIRED_USES[ModelKind(model.kind)]
     verdict = worst(uses[u.value].verdict for u in required)
@@ -80,32 +80,6 @@ def datasets_of(session: Session, model: AiModel) -> list[TrainingDataset]:
         .order_by(col(TrainingDataset.position))
     )
     return list(session.exec(query))
-
-
-def work_terms(session: Session, work_ids: set[int]) -> dict[int, WorkTerms]:
-    """The terms in force now for each work, read in two statements whatever their number."""
-    if not work_ids:
-        return {}
-    works = {w.id: w for w in session.exec(select(Work).where(col(Work.id).in_(work_ids)))}
-    versions: dict[int, WorkTermsVersion] = {}
-    for version in session.exec(
-        select(WorkTermsVersion)
-        .where(col(WorkTermsVersion.work_id).in_(work_ids))
-        .order_by(col(WorkTermsVersion.version))
-    ):
-        versions[version.work_id] = version
-    return {
-        work_id: WorkTerms(
-            work_id=work_id,
-            title=work.title,
-            creator=work.creator,
-            license=work.license,
-            terms_version=versions[work_id].version,
-            terms=versions[work_id].effective,
-        )
-        for work_id, work in works.items()
-        if work_id is not None
-    }
 
 
 def latest(session: Session, model_id: int) -> ModelClearance | None:

@@ -24,6 +24,7 @@ from governance.aimodels.schemas import (
 from governance.auth.models import Role
 from governance.auth.service import Principal, require_role
 from governance.builtin.training_manifests import training_manifest
+from governance.db import unit_of_work
 from governance.errors import (
     DuplicateModel,
     InvalidAdapter,
@@ -186,6 +187,12 @@ def ensure_builtin_models(session: Session, services: Services) -> None:
                     _register(session, services, body, "system")
             except DuplicateModel:
                 continue
+
+
+def register_builtin_models(services: Services) -> None:
+    """Register the built-in models if this database has not seen them yet."""
+    with unit_of_work(services.engine) as session:
+        ensure_builtin_models(session, services)
 
 
 def get_model(session: Session, principal: Principal, model_id: int) -> ModelOut:

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Form, Query, UploadFile, status
 
 from governance.api.deps import PrincipalDep, ServicesDep, SessionDep
 from governance.api.params import MAX_ID, WorkId, read_upload
-from governance.works import service
+from governance.works import matching, service
 from governance.works.schemas import MatchResult, TermsHistory, TermsUpdate, WorkOut, WorkPage
 
 router = APIRouter(prefix="/v1/works", tags=["works"])
@@ -47,7 +47,7 @@ def match_work(
     limit: Annotated[int, Query()] = 10,
 ) -> MatchResult:
     data = read_upload(file, services.settings)
-    return service.match_file(session, services, data, limit)
+    return matching.match_file(session, services, data, limit)
 
 
 @router.get("/{work_id}", response_model=WorkOut)

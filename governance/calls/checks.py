@@ -6,11 +6,11 @@ from typing import Any
 from PIL import Image
 
 from governance.aimodels import clearance
-from governance.aimodels.clearance import work_terms
 from governance.calls.context import CallContext, Outcome, StageResult, refused
-from governance.works.service import match_image
+from governance.works.matching import match_image
 from rights import registry
 from rights.clearance import Verdict
+from rights.registry import work_terms
 from rights.terms import TermValue, Use
 
 # A restoration is inference on the input work; standard manifests know no

@@ -8,12 +8,13 @@ from PIL import Image
 from sqlmodel import Session, col, select
 
 from governance.credentials.models import OutputLabel
-from governance.credentials.stage import FINGERPRINT_ALG
 from governance.errors import UnknownBindingAlgorithm
 from governance.services import Services
 from labeling.watermark import WATERMARK_ALG, Detection, detect
 from rights.fingerprints import HashKind, Orientation, fingerprint
 
+# The soft binding by pHash that every manifest carries beside the watermark.
+FINGERPRINT_ALG = "org.provenance-governance.fingerprint.phash.1"
 BINDING_ALGORITHMS = (WATERMARK_ALG, FINGERPRINT_ALG)
 _MASK = (1 << 64) - 1
 

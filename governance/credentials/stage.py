@@ -13,13 +13,13 @@ from typing import Any
 from PIL import Image
 from sqlmodel import select
 
-from governance.aimodels.clearance import work_terms
 from governance.audit.log import size as audit_size
 from governance.calls.context import CallContext, Outcome, StageResult, failed
 from governance.calls.record import evidence_sha256, reserve
 from governance.calls.run_model import encode_png
 from governance.credentials.draft import LabelDraft
 from governance.credentials.models import OutputLabel
+from governance.credentials.resolve import FINGERPRINT_ALG
 from labeling.c2pa_manifest import (
     CallProvenance,
     SoftBinding,
@@ -33,9 +33,9 @@ from labeling.implicit import COMPOSITE, TRAINED, AigcLabel, png_with_xmp, xmp_f
 from labeling.visible import draw_label
 from labeling.watermark import WATERMARK_ALG, embed, new_watermark_id
 from rights.fingerprints import HashKind, Orientation, fingerprint, hash_hex
+from rights.registry import work_terms
 from rights.terms import RESTRICTIVENESS, TermValue, Use
 
-FINGERPRINT_ALG = "org.provenance-governance.fingerprint.phash.1"
 # The CAWG uses a restored output carries on from the work its input matched, and the
 # terms each is read from: our own `restoration` is ai_inference to the outside world.
 CARRIED_USES = {

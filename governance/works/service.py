@@ -6,7 +6,6 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from PIL import Image
 from sqlmodel import Session, col, select
 
 from governance.aimodels import clearance
@@ -26,8 +25,6 @@ from governance.images import DecodedImage, decode_image
 from governance.metadata import parse_metadata_field
 from governance.services import Services
 from governance.works.schemas import (
-    MatchOut,
-    MatchResult,
     TermsHistory,
     TermsVersionOut,
     WorkMetadata,
@@ -195,50 +192,6 @@ def terms_history(session: Session, principal: Principal, work_id: int) -> Terms
     work = _readable_work(session, principal, work_id)
     versions = [_version_out(v) for v in registry.terms_history(session, work)]
     return TermsHistory(work_id=work_id, versions=versions)
-
-
-def match_file(session: Session, services: Services, data: bytes, limit: int) -> MatchResult:
-    if not 1 <= limit <= 100:
-        raise InvalidInput("limit must be between 1 and 100")
-    decoded = decode_image(data, services.settings)
-    return MatchResult(matches=match_image(session, services, decoded.image, limit))
-
-
-def match_image(
-    session: Session, services: Services, image: Image.Image, limit: int = 10
-) -> list[MatchOut]:
-    """Registered works that `image` matches, best first: exact pixels, then perceptual."""
-    settings, index = services.settings, services.match_index
-    prints = fingerprint(image)
-    exact = registry.work_by_pixels(session, prints.pixel_sha256)
-    index.refresh(session)
-    found = index.search(prints, settings.match_phash_max, settings.match_dhash_max, limit)
-    matches = [
-        MatchOut(
-            work_id=m.work_id,
-            distance=0 if exact is not None and exact.id == m.work_id else m.distance,
-            exact=exact is not None and exact.id == m.work_id,
-            orientation=m.orientation.value,
-            phash_distance=m.phash_distance,
-            dhash_distance=m.dhash_distance,
-        )
-        for m in found
-    ]
-    if exact is not None and exact.id not in {m.work_id for m in matches}:
-        assert exact.id is not None
-        matches.insert(
-            0,
-            MatchOut(
-                work_id=exact.id,
-                distance=0,
-                exact=True,
-                orientation="original",
-                phash_distance=0,
-                dhash_distance=0,
-            ),
-        )
-    matches.sort(key=lambda m: (m.distance, not m.exact, m.work_id))
-    return matches[:limit]
 
 
 def _readable_work(session: Session, principal: Principal, work_id: int) -> Work:
