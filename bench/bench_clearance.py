@@ -26,7 +26,9 @@ from governance.app import create_app
 from governance.auth.service import create_key
 from governance.db import unit_of_work
 from governance.settings import Settings
+from rights.fingerprints import unsigned64
 from rights.models import RightsHolder
+from rights.terms import Use
 
 
 def identity_restore(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -36,7 +38,7 @@ def identity_restore(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 def near(code: int, rng: np.random.Generator, flips: int) -> str:
     """A pHash a few bits from `code`: a re-encoded copy of that work."""
-    value = code & 0xFFFFFFFFFFFFFFFF
+    value = unsigned64(code)
     for bit in rng.choice(64, size=flips, replace=False):
         value ^= 1 << int(bit)
     return f"{value:016x}"
@@ -107,7 +109,7 @@ def main() -> None:
             start = time.perf_counter()
             verdict, evidence = clearance.compute(session, model)
             recomputed = time.perf_counter() - start
-        matched = evidence["uses"]["ai_training"]["matched_items"]
+        matched = evidence.uses[Use.AI_TRAINING].matched_items
         services.engine.dispose()
     table = Table("figure", "value", "target", title="clearance (SQLite, this machine)")
     table.add_row(

@@ -11,6 +11,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlmodel import Session
+
+from governance.db import after_commit
+
 
 class BlobStore:
     def __init__(self, root: Path) -> None:
@@ -55,3 +59,11 @@ class StagedBlob:
 
     def discard(self) -> None:
         self.staged.unlink(missing_ok=True)
+
+
+def keep_blob(session: Session, blobs: BlobStore, data: bytes) -> str:
+    """Stage `data` for the request's record, by its SHA-256 (the one hash taken of it); it
+    lands on disk only if the request's transaction commits."""
+    staged = blobs.stage(data)
+    after_commit(session, staged.promote, on_rollback=staged.discard)
+    return staged.sha256

@@ -4,6 +4,7 @@ import io
 import warnings
 from dataclasses import dataclass
 
+import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from governance.errors import (
@@ -107,3 +108,10 @@ def decode_image(data: bytes, settings: Settings) -> DecodedImage:
     except Exception as exc:  # truncated or corrupt image data
         raise CorruptImage(f"the image data is truncated or corrupt: {exc}") from None
     return DecodedImage(image=upright, media_type=media_type, data=data, xmp=xmp)
+
+
+def encode_png(pixels: np.ndarray, level: int) -> bytes:
+    """An 8-bit RGB array as PNG at zlib `level` (the deployment's output setting)."""
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "PNG", compress_level=level)
+    return buffer.getvalue()

@@ -2,16 +2,17 @@
 
 from dataclasses import dataclass
 
+import numpy as np
 from sqlalchemy import Engine
 
 from governance.adapters.loader import ModelLoader
-from governance.aimodels.item_index import ItemIndex
 from governance.audit.keys import load_or_create_key
 from governance.audit.log import AuditLog
 from governance.blobs import BlobStore
 from governance.db import make_engine, prepare_storage
 from governance.settings import Settings
 from governance.signing import SigningSetup, check_visible_label, load_signing
+from rights.hash_index import HashIndex
 from rights.match_index import MatchIndex
 
 
@@ -21,7 +22,10 @@ class Services:
     engine: Engine
     blobs: BlobStore
     match_index: MatchIndex
-    item_index: ItemIndex
+    # Training items' pHashes, keyed by item id (governance/aimodels/item_index.py).
+    item_index: HashIndex
+    # Labelled outputs' pHashes, keyed by label id (governance/credentials/fingerprint_index.py).
+    label_index: HashIndex
     model_loader: ModelLoader
     audit: AuditLog
     signing: SigningSetup
@@ -44,7 +48,10 @@ def build_services(settings: Settings) -> Services:
         engine=make_engine(settings.resolved_database_url),
         blobs=BlobStore(settings.blob_dir),
         match_index=MatchIndex(),
-        item_index=ItemIndex(),
+        # Built here so that the core imports no domain package: the columns are what
+        # each domain module keeps beside the hash.
+        item_index=HashIndex(model_id=np.int64),
+        label_index=HashIndex(dhash=np.int64),
         model_loader=ModelLoader(),
         audit=AuditLog(origin=settings.audit_origin, key=key),
         signing=signing,

@@ -1,4 +1,5 @@
-"""A folder's verification: one summary row per file, and an HTML page of them."""
+"""A folder's verification: one summary row per file (made by the caller, keyed by the
+COLUMNS below), and an HTML page of them."""
 
 import html
 from collections import Counter
@@ -16,24 +17,6 @@ COLUMNS = (
     ("gb_45438", "GB 45438"),
     ("error", "error"),
 )
-
-
-def summary_row(name: str, report: dict[str, Any] | None, error: str | None) -> dict[str, Any]:
-    if report is None:
-        return {"name": name, "error": error or "not verified"}
-    record = report.get("record") or {}
-    conformance = report["conformance"]
-    return {
-        "name": name,
-        "c2pa": report["c2pa"].get("state") or "none",
-        "ai_made": report["ai_disclosure"]["ai_made"],
-        "watermark": report["watermark"]["found"],
-        "record": f"call {record['call_id']} by {record['found_by']}" if record else "",
-        "agrees": record.get("agrees_with_audit_log") if record else None,
-        "eu_art50": conformance["eu_ai_act_art50"]["conformant"],
-        "gb_45438": conformance["gb_45438_2025"]["conformant"],
-        "error": None,
-    }
 
 
 def counts(rows: Sequence[dict[str, Any]]) -> dict[str, int]:

@@ -8,9 +8,11 @@ item, per use and overall.
 """
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
 
 from rights.license_policy import LicenseVerdict, assess_license
 from rights.terms import TermValue, Use
@@ -68,25 +70,60 @@ class WorkTerms:
     terms: Mapping[str, Any]  # the effective terms: use -> {"use", "constraint_info"?, "sources"}
 
 
-@dataclass
-class UseClearance:
+class _Evidence(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatasetEvidence(_Evidence):
+    """How a dataset's own licences judge its items that match no registered work."""
+
+    position: int
+    name: str
+    declared_license: str
+    concluded_license: str
+    assessed_license: str  # the licences assessed, " / "-joined; "-" for an empty dataset
+    legal_basis: str
+    items: int
+    unmatched_items: int
+    verdict_for_unmatched: Verdict
+    why: list[str]
+
+
+class ItemEvidence(_Evidence):
+    """How one training item that matches a registered work is judged for a use."""
+
+    dataset: int
+    item: int
+    sha256: str
+    source: str | None
+    work_id: int
+    terms_version: int
+    match: str  # "exact" (same file bytes) or "perceptual"
+    distance: int
+    term: dict[str, Any]  # the work's effective term for the use: use, constraint_info?, sources
+    verdict: Verdict
+    reason: str
+
+
+class UseEvidence(_Evidence):
+    """The verdict for one use and why: per dataset, and per matched item (capped)."""
+
     use: Use
     verdict: Verdict
-    reasons: list[str] = field(default_factory=list)
-    datasets: list[dict[str, Any]] = field(default_factory=list)
-    items: list[dict[str, Any]] = field(default_factory=list)
-    matched_items: int = 0
+    reasons: list[str]
+    datasets: list[DatasetEvidence]
+    matched_items: int
+    items: list[ItemEvidence]  # the first MAX_LISTED_ITEMS, those that stop the use first
+    items_listed: int
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "use": self.use.value,
-            "verdict": self.verdict.value,
-            "reasons": self.reasons,
-            "datasets": self.datasets,
-            "matched_items": self.matched_items,
-            "items": self.items,
-            "items_listed": len(self.items),
-        }
+
+class ClearanceEvidence(_Evidence):
+    """A model's clearance evidence as stored and served. A change to its keys or their
+    meaning is a new schema_version; stored evidence that states none is version 1."""
+
+    schema_version: Literal[1] = 1
+    required: list[Use]  # the uses the model's kind depends on: they decide its verdict
+    uses: dict[Use, UseEvidence]
 
 
 def dataset_verdict(dataset: DatasetInfo) -> tuple[Verdict, str, list[str]]:
@@ -140,11 +177,11 @@ def clear_use(
     datasets: list[DatasetInfo],
     links: list[ItemLink],
     works: Mapping[int, WorkTerms],
-) -> UseClearance:
+) -> UseEvidence:
     """The verdict for one use, with evidence per dataset and per matched item."""
-    result = UseClearance(use=use, verdict=Verdict.CLEARED)
+    reasons: list[str] = []
     matched_per_dataset: dict[int, set[int]] = {}
-    per_item: dict[tuple[int, int], list[dict[str, Any]]] = {}
+    per_item: dict[tuple[int, int], list[ItemEvidence]] = {}
     verdicts: list[Verdict] = []
     own_verdicts = {d.position: dataset_verdict(d) for d in datasets}
     for link in links:
@@ -158,22 +195,23 @@ def clear_use(
         verdicts.append(verdict)
         matched_per_dataset.setdefault(link.dataset_position, set()).add(link.item_position)
         per_item.setdefault((link.dataset_position, link.item_position), []).append(
-            {
-                "dataset": link.dataset_position,
-                "item": link.item_position,
-                "sha256": link.sha256,
-                "source": link.source,
-                "work_id": link.work_id,
-                "terms_version": works[link.work_id].terms_version,
-                "match": link.match,
-                "distance": link.distance,
-                "term": term,
-                "verdict": verdict.value,
-                "reason": reason,
-            }
+            ItemEvidence(
+                dataset=link.dataset_position,
+                item=link.item_position,
+                sha256=link.sha256,
+                source=link.source,
+                work_id=link.work_id,
+                terms_version=works[link.work_id].terms_version,
+                match=link.match,
+                distance=link.distance,
+                term=term,
+                verdict=verdict,
+                reason=reason,
+            )
         )
-        if verdict is not Verdict.CLEARED and reason not in result.reasons:
-            result.reasons.append(reason)
+        if verdict is not Verdict.CLEARED and reason not in reasons:
+            reasons.append(reason)
+    evidence: list[DatasetEvidence] = []
     for dataset in datasets:
         unmatched = dataset.item_count - len(matched_per_dataset.get(dataset.position, ()))
         verdict, assessed, why = own_verdicts[dataset.position]
@@ -186,30 +224,36 @@ def clear_use(
                     if dataset.item_count
                     else ""
                 )
-                result.reasons.append(f"dataset '{dataset.name}': {said}" + "; ".join(why))
-        result.datasets.append(
-            {
-                "position": dataset.position,
-                "name": dataset.name,
-                "declared_license": dataset.declared_license,
-                "concluded_license": dataset.concluded_license,
-                "assessed_license": assessed,
-                "legal_basis": dataset.legal_basis,
-                "items": dataset.item_count,
-                "unmatched_items": unmatched,
-                "verdict_for_unmatched": verdict.value,
-                "why": why,
-            }
+                reasons.append(f"dataset '{dataset.name}': {said}" + "; ".join(why))
+        evidence.append(
+            DatasetEvidence(
+                position=dataset.position,
+                name=dataset.name,
+                declared_license=dataset.declared_license,
+                concluded_license=dataset.concluded_license,
+                assessed_license=assessed,
+                legal_basis=dataset.legal_basis,
+                items=dataset.item_count,
+                unmatched_items=unmatched,
+                verdict_for_unmatched=verdict,
+                why=why,
+            )
         )
     if not datasets:
         verdicts.append(Verdict.REVIEW)
-        result.reasons.append("the training manifest declares no datasets")
-    result.verdict = worst(verdicts)
-    result.matched_items = len(per_item)
+        reasons.append("the training manifest declares no datasets")
     # Items that stop the use first, so the listing's cap never hides one of them.
     ordered = sorted(
         (e for entries in per_item.values() for e in entries),
-        key=lambda e: (-SEVERITY[Verdict(e["verdict"])], e["dataset"], e["item"], e["work_id"]),
+        key=lambda e: (-SEVERITY[e.verdict], e.dataset, e.item, e.work_id),
     )
-    result.items = ordered[:MAX_LISTED_ITEMS]
-    return result
+    listed = ordered[:MAX_LISTED_ITEMS]
+    return UseEvidence(
+        use=use,
+        verdict=worst(verdicts),
+        reasons=reasons,
+        datasets=evidence,
+        matched_items=len(per_item),
+        items=listed,
+        items_listed=len(listed),
+    )

@@ -5,6 +5,7 @@ defeat them); the kinds are rows, so new kinds can be added without a new table.
 """
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -12,6 +13,7 @@ import imagehash
 import numpy as np
 from PIL import Image, ImageOps
 
+_MASK = (1 << 64) - 1
 PHASH_SIDE = 32  # imagehash.phash: hash_size 8 * highfreq_factor 4
 DHASH_SIDE = 8
 
@@ -115,14 +117,36 @@ def _same(image: Image.Image) -> Image.Image:
 
 def _to_int(h: imagehash.ImageHash) -> int:
     bits = np.asarray(h.hash, dtype=np.uint8).flatten()
-    unsigned = int("".join("1" if b else "0" for b in bits), 2)
+    return signed64(int("".join("1" if b else "0" for b in bits), 2))
+
+
+def signed64(unsigned: int) -> int:
+    """A 64-bit hash as stored: signed, so that every database takes it as BIGINT."""
+    if not 0 <= unsigned <= _MASK:
+        raise ValueError(f"{unsigned} is not an unsigned 64-bit value")
     return unsigned - (1 << 64) if unsigned >= 1 << 63 else unsigned
 
 
+def unsigned64(signed: int) -> int:
+    """A stored (signed) 64-bit hash as the unsigned number its hex form spells."""
+    if not -(1 << 63) <= signed < 1 << 63:
+        raise ValueError(f"{signed} is not a signed 64-bit value")
+    return signed & _MASK
+
+
+def hash_codes(values: np.ndarray | Sequence[int]) -> np.ndarray:
+    """Stored (signed) hashes as faiss binary codes: one row of 8 bytes per hash.
+
+    Big-endian keeps the bit order of the hash's hex form, so a code's first byte is
+    the hash's first two hex digits."""
+    flat = np.asarray(values, dtype=np.int64).reshape(-1)
+    return flat.astype(">i8").view(np.uint8).reshape(-1, 8)
+
+
 def hamming(a: int, b: int) -> int:
-    return ((a ^ b) & 0xFFFFFFFFFFFFFFFF).bit_count()
+    return ((a ^ b) & _MASK).bit_count()
 
 
 def hash_hex(value: int) -> str:
     """A stored (signed) 64-bit hash in imagehash's hex form."""
-    return f"{value & 0xFFFFFFFFFFFFFFFF:016x}"
+    return f"{value & _MASK:016x}"

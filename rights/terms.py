@@ -130,3 +130,12 @@ def combine(signal_sets: list[dict[Use, Signal]]) -> dict[str, dict[str, Any]]:
         term["sources"] = [s.to_json() for s in signals]
         effective[use.value] = term
     return effective
+
+
+# Values that refuse a use in a call: no licence grants exist yet to meet a constraint.
+FORBIDDING = frozenset({TermValue.NOT_ALLOWED, TermValue.CONSTRAINED})
+
+
+def term_value(term: dict[str, Any] | None) -> TermValue:
+    """The value of one use's effective term, as `combine` writes it; unknown when silent."""
+    return TermValue((term or {}).get("use", TermValue.UNKNOWN.value))

@@ -22,8 +22,8 @@ from transformers.models.auto.modeling_auto import (
 )
 
 from governance.adapters.base import LoadedModel, ModelKind
-from governance.adapters.errors import ModelRunError, check_deadline
 from governance.adapters.hashing import tree_sha256
+from governance.model_errors import ModelRunError, check_deadline
 
 _PREPROCESSOR_FILE = "preprocessor_config.json"
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from governance.adapters.base import Generator, LoadedModel, ModelKind, Restorer
-from governance.adapters.errors import ModelRunError
 from governance.adapters.hashing import file_sha256
+from governance.model_errors import ModelRunError
 
 BUILTIN_KINDS = {"restoration": ModelKind.RESTORATION, "generation": ModelKind.GENERATION}
 SCHEMES = ("builtin", "transformers", "python")
@@ -86,7 +86,7 @@ def _stamp(spec: AdapterSpec) -> tuple[tuple[str, int, int], ...]:
 
 
 def _builtin_weights(name: str) -> Path:
-    if name == "restoration":
+    if name == ModelKind.RESTORATION:
         from governance.builtin.inpainting import weights_path
 
         return weights_path()
@@ -101,7 +101,7 @@ def _load(spec: AdapterSpec, kind: ModelKind) -> LoadedModel:
     # neither.
     if spec.scheme == "builtin":
         runner: Restorer | Generator
-        if spec.target == "restoration":
+        if spec.target == ModelKind.RESTORATION:
             from governance.builtin.inpainting import BuiltinInpainter
 
             runner = BuiltinInpainter.load()

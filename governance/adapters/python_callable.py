@@ -15,8 +15,8 @@ import numpy as np
 from PIL import Image
 
 from governance.adapters.base import LoadedModel, ModelKind
-from governance.adapters.errors import ModelRunError, check_deadline
 from governance.adapters.hashing import file_sha256
+from governance.model_errors import ModelRunError, check_deadline
 
 
 def load_python_callable(spec: str, kind: ModelKind) -> LoadedModel:

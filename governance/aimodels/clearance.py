@@ -21,9 +21,17 @@ from governance.aimodels.models import (
     TrainingDataset,
     TrainingItem,
 )
+from governance.audit.entries import ClearanceOfUse, ClearanceRecorded
 from governance.services import Services
 from rights import registry
-from rights.clearance import DatasetInfo, ItemLink, Verdict, clear_use, worst
+from rights.clearance import (
+    ClearanceEvidence,
+    DatasetInfo,
+    ItemLink,
+    Verdict,
+    clear_use,
+    worst,
+)
 from rights.terms import Use
 
 # Which terms of the training data a model of each kind depends on. Restoration models
@@ -36,7 +44,7 @@ REQUIRED_USES: dict[ModelKind, tuple[Use, ...]] = {
 TRAINING_USES = (Use.DATA_MINING, Use.AI_TRAINING, Use.AI_GENERATIVE_TRAINING)
 
 
-def compute(session: Session, model: AiModel) -> tuple[Verdict, dict[str, Any]]:
+def compute(session: Session, model: AiModel) -> tuple[Verdict, ClearanceEvidence]:
     """The overall verdict and, per training use, its verdict and evidence."""
     datasets = [
         DatasetInfo(
@@ -64,13 +72,10 @@ def compute(session: Session, model: AiModel) -> tuple[Verdict, dict[str, Any]]:
     )
     links = [ItemLink(*row) for row in session.execute(query)]
     works = registry.work_terms(session, {link.work_id for link in links})
-    uses = {u.value: clear_use(u, datasets, links, works) for u in TRAINING_USES}
+    uses = {u: clear_use(u, datasets, links, works) for u in TRAINING_USES}
     required = REQUIRED_USES[ModelKind(model.kind)]
-    verdict = worst(uses[u.value].verdict for u in required)
-    return verdict, {
-        "required": [u.value for u in required],
-        "uses": {name: clearance.to_json() for name, clearance in uses.items()},
-    }
+    verdict = worst(uses[u].verdict for u in required)
+    return verdict, ClearanceEvidence(required=list(required), uses=uses)
 
 
 def datasets_of(session: Session, model: AiModel) -> list[TrainingDataset]:
@@ -92,8 +97,13 @@ def latest(session: Session, model_id: int) -> ModelClearance | None:
     return session.exec(query).first()
 
 
-def evidence_sha256(evidence: dict[str, Any]) -> str:
-    return hashlib.sha256(rfc8785.dumps(cast(Any, evidence))).hexdigest()
+def evidence_of(row: ModelClearance) -> ClearanceEvidence:
+    """A stored clearance's evidence, typed (rows from before versions parse as version 1)."""
+    return ClearanceEvidence.model_validate(row.uses)
+
+
+def evidence_sha256(evidence: ClearanceEvidence) -> str:
+    return hashlib.sha256(rfc8785.dumps(cast(Any, evidence.model_dump(mode="json")))).hexdigest()
 
 
 def recompute(
@@ -103,33 +113,34 @@ def recompute(
     assert model.id is not None
     verdict, evidence = compute(session, model)
     previous = latest(session, model.id)
-    if previous is not None and previous.verdict == verdict and previous.uses == evidence:
+    # Compared as parsed, so that evidence stored before versions were stated is the same.
+    if previous is not None and previous.verdict == verdict and evidence_of(previous) == evidence:
         return previous
-    entry = services.audit.append(
+    entry = services.audit.record(
         session,
-        "model.clearance",
         f"model:{model.id}",
         actor,
-        {
-            "model_id": model.id,
-            "weights_sha256": model.weights_sha256,
-            "verdict": verdict.value,
-            "trigger": trigger,
-            "uses": {
-                name: {
-                    "verdict": use["verdict"],
-                    "reasons": use["reasons"][:20],
-                    "matched_items": use["matched_items"],
-                }
-                for name, use in evidence["uses"].items()
+        ClearanceRecorded(
+            model_id=model.id,
+            weights_sha256=model.weights_sha256,
+            verdict=verdict,
+            trigger=trigger,
+            uses={
+                use.value: ClearanceOfUse(
+                    verdict=judged.verdict,
+                    reasons=judged.reasons[:20],
+                    matched_items=judged.matched_items,
+                )
+                for use, judged in evidence.uses.items()
             },
-            "evidence_sha256": evidence_sha256(evidence),
-        },
+            evidence_sha256=evidence_sha256(evidence),
+        ),
     )
     row = ModelClearance(
         model_id=model.id,
         verdict=verdict.value,
-        uses=evidence,
+        # Keeps the keys "required" and "uses" that the clearance stage reads.
+        uses=evidence.model_dump(mode="json"),
         trigger=trigger,
         audit_index=entry.idx,
     )

@@ -1,49 +1,46 @@
-"""The perceptual hashes of every model's training items, in memory, for matching a newly
+"""The perceptual hashes of every model's training items, in the shared Hamming index
+(`Services.item_index`, keyed by item id, with each item's model), for matching a newly
 registered work against all of them at once.
 
-Items are only ever added, and the rows that link them are written under the audit
-log's lock (see links.py), so a refresh past the last id seen misses nothing.
+Items are only ever added, and they are written under the audit log's lock (see
+service.py), which is held until their transaction ends: ids commit in order, so a
+refresh past the last id seen misses nothing.
 """
 
-import threading
+from collections.abc import Sequence
 
 import numpy as np
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
 from governance.aimodels.models import TrainingItem
+from rights.hash_index import Batch, HashIndex
 
 
-class ItemIndex:
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._item_ids = np.empty(0, dtype=np.int64)
-        self._model_ids = np.empty(0, dtype=np.int64)
-        self._phash = np.empty(0, dtype=np.uint64)
-        self._last_id = 0
+def refresh_items(session: Session, index: HashIndex) -> None:
+    """Load the hashed items committed since the last refresh."""
 
-    def refresh(self, session: Session) -> None:
-        with self._lock:
-            query = (
-                sa_select(col(TrainingItem.id), col(TrainingItem.model_id), col(TrainingItem.phash))
-                .where(col(TrainingItem.id) > self._last_id, col(TrainingItem.phash).is_not(None))
-                .order_by(col(TrainingItem.id))
-            )
-            rows = session.execute(query).all()
-            if not rows:
-                return
-            ids, models, hashes = (np.array(c, dtype=np.int64) for c in zip(*rows, strict=True))
-            self._item_ids = np.concatenate([self._item_ids, ids])
-            self._model_ids = np.concatenate([self._model_ids, models])
-            self._phash = np.concatenate([self._phash, hashes.view(np.uint64)])
-            self._last_id = int(ids[-1])
+    def fetch(last_id: int) -> Batch | None:
+        query = (
+            sa_select(col(TrainingItem.id), col(TrainingItem.model_id), col(TrainingItem.phash))
+            .where(col(TrainingItem.id) > last_id, col(TrainingItem.phash).is_not(None))
+            .order_by(col(TrainingItem.id))
+        )
+        rows = session.execute(query).all()
+        if not rows:
+            return None
+        ids, models, hashes = (np.array(c, dtype=np.int64) for c in zip(*rows, strict=True))
+        return Batch(int(ids[-1]), hashes, ids, {"model_id": models})
 
-    def near(self, phash: int, max_distance: int) -> list[tuple[int, int, int]]:
-        """(item id, model id, distance) of items whose pHash is within `max_distance`."""
-        with self._lock:
-            query = np.array([phash], dtype=np.int64).view(np.uint64)[0]
-            distances = np.bitwise_count(self._phash ^ query)
-            hits = np.nonzero(distances <= max_distance)[0]
-            return [
-                (int(self._item_ids[i]), int(self._model_ids[i]), int(distances[i])) for i in hits
-            ]
+    index.refresh(fetch)
+
+
+def items_near(
+    session: Session, index: HashIndex, phashes: Sequence[int], max_distance: int
+) -> list[tuple[int, int, int]]:
+    """(item id, model id, distance) of items whose pHash is within `max_distance` of any
+    of `phashes` (one scan for all of them), by query, then distance."""
+    refresh_items(session, index)
+    hits = index.within(np.array(phashes, dtype=np.int64), max_distance)
+    keys, models, distances = hits.key, hits.columns["model_id"], hits.distance
+    return list(zip(keys.tolist(), models.tolist(), distances.tolist(), strict=True))

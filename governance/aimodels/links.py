@@ -13,6 +13,7 @@ from sqlalchemy import insert
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
+from governance.aimodels.item_index import items_near
 from governance.aimodels.models import ClearanceLink, TrainingItem
 from governance.services import Services
 from rights.fingerprints import Fingerprints, HashKind, Orientation
@@ -62,14 +63,11 @@ def link_new_work(
     )
     for item_id, model_id in session.execute(exact):
         rows[item_id] = (model_id, "exact", 0)
-    services.item_index.refresh(session)
+    phashes = [prints.get(HashKind.PHASH, orientation) for orientation in Orientation]
     limit = services.settings.match_phash_max
-    for orientation in Orientation:
-        for item_id, model_id, distance in services.item_index.near(
-            prints.get(HashKind.PHASH, orientation), limit
-        ):
-            if item_id not in rows or rows[item_id][2] > distance:
-                rows[item_id] = (model_id, "perceptual", distance)
+    for item_id, model_id, distance in items_near(session, services.item_index, phashes, limit):
+        if item_id not in rows or rows[item_id][2] > distance:
+            rows[item_id] = (model_id, "perceptual", distance)
     _insert(session, [(m, item, work.id, kind, d) for item, (m, kind, d) in rows.items()])
     return {m for m, _, _ in rows.values()}
 

@@ -1,11 +1,13 @@
 """Wire shapes of the model registry."""
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from governance.text import no_nul
+from rights.clearance import UseEvidence
+from rights.terms import Use
 
 Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(no_nul)]
 
@@ -65,11 +67,16 @@ class ModelPage(BaseModel):
 
 
 class ClearanceOut(BaseModel):
+    schema_version: Literal[1] = Field(
+        description="the version of the evidence's schema (required, uses)"
+    )
     model_id: int
     model_name: str
     verdict: str = Field(description="cleared, review or blocked, for the model's own kind")
-    required: list[str]
-    uses: dict[str, Any] = Field(description="per use: verdict, reasons, datasets, items")
+    required: list[Use] = Field(description="the uses the model's kind depends on")
+    uses: dict[Use, UseEvidence] = Field(
+        description="per use: verdict, reasons, evidence per dataset and per matched item"
+    )
     trigger: str
     computed_at: datetime
     audit_index: int

@@ -8,7 +8,6 @@ from sqlalchemy import insert
 from sqlmodel import Session, col, func, select
 
 from governance.adapters.base import LoadedModel, ModelKind
-from governance.adapters.errors import ModelRunError
 from governance.adapters.loader import InvalidAdapterError, parse_adapter
 from governance.aimodels import clearance
 from governance.aimodels.links import link_model_items
@@ -20,6 +19,12 @@ from governance.aimodels.schemas import (
     ModelIn,
     ModelOut,
     ModelPage,
+)
+from governance.audit.entries import (
+    ModelRegistered,
+    RecordedDataset,
+    RecordedManifest,
+    RecordedModel,
 )
 from governance.auth.models import Role
 from governance.auth.service import Principal, require_role
@@ -34,8 +39,10 @@ from governance.errors import (
     ModelNotFound,
     WeightsMismatch,
 )
+from governance.model_errors import ModelRunError
 from governance.services import Services
 from rights.errors import InvalidManifestError
+from rights.fingerprints import signed64
 from rights.spdx_import import is_spdx_document, spdx_to_training_manifest
 from rights.training_manifests import TrainingManifest, parse_training_manifest
 
@@ -100,28 +107,27 @@ def _register(session: Session, services: Services, body: ModelIn, actor: str) -
     _store_manifest(session, model.id, manifest)
     links = link_model_items(session, services, model.id)
     out_datasets = _datasets(session, model)
-    services.audit.append(
+    services.audit.record(
         session,
-        "model.registered",
         f"model:{model.id}",
         actor,
-        {
-            "model": {
-                "id": model.id,
-                "name": model.name,
-                "kind": model.kind,
-                "adapter": model.adapter,
-                "version": model.version,
-                "weights_sha256": model.weights_sha256,
-            },
-            "manifest": {
-                "format": manifest_format,
-                "sha256": model.manifest_sha256,
-                "items": model.item_count,
-                "datasets": [d.model_dump(mode="json") for d in out_datasets],
-            },
-            "linked_items": links,
-        },
+        ModelRegistered(
+            model=RecordedModel(
+                id=model.id,
+                name=model.name,
+                kind=model.kind,
+                adapter=model.adapter,
+                version=model.version,
+                weights_sha256=model.weights_sha256,
+            ),
+            manifest=RecordedManifest(
+                format=manifest_format,
+                sha256=model.manifest_sha256,
+                items=model.item_count,
+                datasets=[RecordedDataset.model_validate(d.model_dump()) for d in out_datasets],
+            ),
+            linked_items=links,
+        ),
     )
     clearance.recompute(session, services, model, "registered", actor)
     return _model_out(session, model)
@@ -154,7 +160,7 @@ def _store_manifest(session: Session, model_id: int, manifest: TrainingManifest)
                 "dataset_position": position,
                 "position": i,
                 "sha256": item.sha256,
-                "phash": _signed(int(item.phash, 16)) if item.phash else None,
+                "phash": signed64(int(item.phash, 16)) if item.phash else None,
                 "source": item.source,
             }
             for i, item in enumerate(dataset.items)
@@ -163,10 +169,6 @@ def _store_manifest(session: Session, model_id: int, manifest: TrainingManifest)
         if rows:
             session.execute(insert(TrainingItem), rows)
     session.flush()
-
-
-def _signed(value: int) -> int:
-    return value - (1 << 64) if value >= 1 << 63 else value
 
 
 def ensure_builtin_models(session: Session, services: Services) -> None:
@@ -220,12 +222,14 @@ def get_clearance(session: Session, principal: Principal, model_id: int) -> Clea
     model = model_or_404(session, model_id)
     row = clearance.latest(session, model_id)
     assert row is not None and model.id is not None, "every model is cleared at registration"
+    evidence = clearance.evidence_of(row)
     return ClearanceOut(
+        schema_version=evidence.schema_version,
         model_id=model.id,
         model_name=model.name,
         verdict=row.verdict,
-        required=row.uses["required"],
-        uses=row.uses["uses"],
+        required=evidence.required,
+        uses=evidence.uses,
         trigger=row.trigger,
         computed_at=row.computed_at,
         audit_index=row.audit_index,
@@ -264,7 +268,10 @@ def _model_out(session: Session, model: AiModel) -> ModelOut:
         datasets=_datasets(session, model),
         clearance=ClearanceSummary(
             verdict=row.verdict,
-            uses={name: use["verdict"] for name, use in row.uses["uses"].items()},
+            uses={
+                use.value: judged.verdict.value
+                for use, judged in clearance.evidence_of(row).uses.items()
+            },
             computed_at=row.computed_at,
             audit_index=row.audit_index,
         ),

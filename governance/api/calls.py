@@ -9,6 +9,7 @@ from governance.api.deps import PrincipalDep, ServicesDep, SessionDep
 from governance.api.params import MAX_ID, read_upload
 from governance.calls import service
 from governance.calls.schemas import CallOut, GenerationIn
+from governance.pipeline import service as pipeline
 
 router = APIRouter(prefix="/v1", tags=["calls"])
 CallId = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -24,10 +25,10 @@ def restore(
     metadata: Annotated[str | None, Form()] = None,
 ) -> CallOut:
     """A governed restoration; refused calls are recorded too (status `blocked`)."""
-    parsed = service.parse_restoration_metadata(metadata)
+    parsed = pipeline.parse_restoration_metadata(metadata)
     image = read_upload(file, services.settings)
     damage = read_upload(mask, services.settings, field="mask")
-    return service.restore(session, services, principal, image, damage, parsed)
+    return pipeline.restore(session, services, principal, image, damage, parsed)
 
 
 @router.post("/generations", status_code=status.HTTP_201_CREATED, response_model=CallOut)
@@ -35,7 +36,7 @@ def generate(
     session: SessionDep, services: ServicesDep, principal: PrincipalDep, body: GenerationIn
 ) -> CallOut:
     """A governed generation; refused calls are recorded too (status `blocked`)."""
-    return service.generate(session, services, principal, body)
+    return pipeline.generate(session, services, principal, body)
 
 
 @router.get("/calls/{call_id}", response_model=CallOut)

@@ -1,6 +1,6 @@
 """`/v1/labels/ca.pem`, `/v1/manifests`, `/v1/matches`, `/v1/verify`: labels and their checks."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, UploadFile
 from fastapi.responses import Response
@@ -9,6 +9,7 @@ from governance.api.deps import PrincipalDep, ServicesDep, SessionDep
 from governance.api.params import read_upload
 from governance.credentials import service
 from governance.credentials import verify_file as file_verification
+from governance.credentials.report import VerifyReport
 from governance.credentials.schemas import ManifestMatches
 
 router = APIRouter(prefix="/v1", tags=["labels"])
@@ -35,13 +36,14 @@ def get_manifest(
 @router.get("/matches/byBinding", response_model=ManifestMatches, response_model_by_alias=True)
 def match_binding(
     session: SessionDep,
+    services: ServicesDep,
     principal: PrincipalDep,
     alg: Annotated[str, Query(min_length=1, max_length=200)],
     value: Annotated[str, Query(min_length=1, max_length=200)],
     max_results: Annotated[int, Query(alias="maxResults", ge=1, le=100)] = 10,
 ) -> ManifestMatches:
     """Manifests carrying this soft binding (a watermark id or a fingerprint)."""
-    return service.match_binding(session, principal, alg, value, max_results)
+    return service.match_binding(session, services, principal, alg, value, max_results)
 
 
 @router.post("/matches/byContent", response_model=ManifestMatches, response_model_by_alias=True)
@@ -57,10 +59,10 @@ def match_content(
     return service.match_content(session, services, principal, data, max_results)
 
 
-@router.post("/verify")
+@router.post("/verify", response_model=VerifyReport)
 def verify_file(
     session: SessionDep, services: ServicesDep, _: PrincipalDep, file: list[UploadFile]
-) -> dict[str, Any]:
+) -> VerifyReport:
     """A label and conformance report for any image: C2PA state, AI disclosure, implicit
     labels, soft bindings, the service's record, and EU Art. 50 / GB 45438 checks."""
     data = read_upload(file, services.settings)

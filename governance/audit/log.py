@@ -20,6 +20,7 @@ from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, col, select
 
 from governance.audit import merkle
+from governance.audit.entries import D, EntryData, StoredEntry, parse_entry_as
 from governance.audit.models import AuditCheckpoint, AuditEntry, AuditNode
 from governance.audit.notes import sign_checkpoint, verifier_key
 from rights.models import utcnow
@@ -46,6 +47,10 @@ class AuditLog:
         """Take the append lock now, for work that must not interleave with other appends
         (matching a new model against new works); it is held until the transaction ends."""
         _serialise(session)
+
+    def record(self, session: Session, subject: str, actor: str, entry: EntryData) -> AuditEntry:
+        """Append an entry of one of the kinds in entries.py, with its schema version."""
+        return self.append(session, entry.entry_kind, subject, actor, entry.data())
 
     def append(
         self, session: Session, kind: str, subject: str, actor: str, data: dict[str, Any]
@@ -111,6 +116,13 @@ def newest_note(session: Session, audit: AuditLog) -> tuple[str, int]:
     """The newest signed checkpoint and its size; a freshly signed empty one if none."""
     latest = latest_checkpoint(session)
     return (latest.note, latest.size) if latest else (audit.empty_checkpoint(), 0)
+
+
+def read_entry(session: Session, index: int, model: type[D]) -> StoredEntry[D] | None:
+    """Entry `index` parsed as `model`, or None if the log has no such entry. Raises
+    entries.UnreadableEntry if it is of another kind or does not follow its schema."""
+    row = session.exec(select(AuditEntry).where(AuditEntry.idx == index)).first()
+    return None if row is None else parse_entry_as(row.entry, model)
 
 
 def _serialise(session: Session) -> None:

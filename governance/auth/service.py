@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
+from governance.audit.entries import KeyCreated, KeyRevoked
 from governance.audit.log import AuditLog
 from governance.auth.models import ApiKey, Role
 from governance.errors import Forbidden, InvalidApiKey, InvalidInput, MissingApiKey, NotFound
@@ -63,12 +64,11 @@ def create_key(
     )
     session.add(key)
     session.flush()
-    audit.append(
+    audit.record(
         session,
-        "key.created",
         f"key:{key.id}",
         actor,
-        {"name": key.name, "role": key.role, "holder_id": key.holder_id},
+        KeyCreated(name=key.name, role=key.role, holder_id=key.holder_id),
     )
     return key, plaintext
 
@@ -81,7 +81,7 @@ def revoke_key(session: Session, audit: AuditLog, key_id: int, actor: str = "cli
         key.revoked_at = utcnow()
         session.add(key)
         session.flush()
-        audit.append(session, "key.revoked", f"key:{key_id}", actor, {"name": key.name})
+        audit.record(session, f"key:{key_id}", actor, KeyRevoked(name=key.name))
     return key
 
 

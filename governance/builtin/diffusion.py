@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 
-from governance.adapters.errors import check_deadline
+from governance.model_errors import check_deadline
 
 DEFAULT_CONFIG: dict[str, int] = {"size": 32, "width": 48, "timesteps": 1000}
 SAMPLING_STEPS = 25

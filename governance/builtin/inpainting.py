@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from governance.adapters.errors import check_deadline
+from governance.model_errors import check_deadline
 
 DEFAULT_CONFIG: dict[str, int] = {"width": 16, "levels": 3, "dilated": 3}
 # Images larger than this many pixels go through the network in overlapping tiles, so

@@ -3,10 +3,26 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column
+from sqlalchemy import JSON, BigInteger, Column, Dialect, String
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
+from governance.calls.status import CallStatus
 from rights.models import UTCDateTime, utcnow
+
+
+class CallStatusType(TypeDecorator[CallStatus]):
+    """A status as its text in the database, a CallStatus in Python: a stored value that is
+    not a status fails on reading instead of being served."""
+
+    impl = String(20)
+    cache_ok = True
+
+    def process_bind_param(self, value: CallStatus | None, dialect: Dialect) -> str | None:
+        return None if value is None else CallStatus(value).value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> CallStatus | None:
+        return None if value is None else CallStatus(value)
 
 
 class ModelCall(SQLModel, table=True):
@@ -16,7 +32,7 @@ class ModelCall(SQLModel, table=True):
     kind: str = Field(max_length=20)
     model_id: int = Field(foreign_key="ai_models.id", index=True)
     actor: str = Field(max_length=100)
-    status: str = Field(max_length=20, index=True)
+    status: CallStatus = Field(sa_column=Column(CallStatusType(), nullable=False, index=True))
     reasons: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
     # Each stage in order: name, outcome, evidence.
     stages: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))

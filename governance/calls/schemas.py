@@ -5,6 +5,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+from governance.calls.status import CallStatus
 from governance.text import no_nul
 
 
@@ -56,7 +57,7 @@ class ModelRef(BaseModel):
 class CallOut(BaseModel):
     id: int
     kind: str
-    status: str = Field(description="released, pending_review, blocked or failed")
+    status: CallStatus
     reasons: list[dict[str, str]]
     stages: list[dict[str, Any]]
     model: ModelRef

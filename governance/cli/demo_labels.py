@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from governance.cli.verify_files import verify_paths, write_reports
+from governance.credentials.report import VerifyReport
 from governance.services import Services
 
 Call = Callable[..., tuple[int, Any]]
@@ -30,18 +31,19 @@ def stripped_copy(data: bytes) -> bytes:
     return buffer.getvalue()
 
 
-def verify_outputs(call: Call, outputs: Path) -> dict[str, dict[str, Any]]:
+def verify_outputs(call: Call, outputs: Path) -> dict[str, VerifyReport | str]:
+    """Each file's report as served, parsed back into its schema: an error's code if none."""
     (outputs / STRIPPED).write_bytes(stripped_copy((outputs / RELEASED).read_bytes()))
-    reports = {}
+    reports: dict[str, VerifyReport | str] = {}
     for name in (RELEASED, PENDING, STRIPPED):
-        _, body = call(
+        status, body = call(
             f"the regulator verifies {name}",
             "POST",
             "/v1/verify",
             "regulator",
             files={"file": (name, (outputs / name).read_bytes(), "application/octet-stream")},
         )
-        reports[name] = body
+        reports[name] = VerifyReport.model_validate(body) if status == 200 else body["error"]
     return reports
 
 
@@ -52,27 +54,27 @@ def folder_report(services: Services, outputs: Path, console: Console) -> Path:
     return page
 
 
-def table(reports: dict[str, dict[str, Any]]) -> Table:
+def table(reports: dict[str, VerifyReport | str]) -> Table:
     # Short cells, so that the table stays whole in an 80-column terminal.
     grid = Table(title="verification (files in outputs/)")
     for heading in ("file", "C2PA", "AI", "mark", "found by", "EU 50", "GB 45438"):
         grid.add_column(heading, no_wrap=True)
     for name, report in reports.items():
-        if "error" in report:
-            grid.add_row(name, report["error"], "", "", "", "", "")
+        if isinstance(report, str):
+            grid.add_row(name, report, "", "", "", "", "")
             continue
-        record = report.get("record")
-        conformance = report["conformance"]
+        record = report.record
+        conformance = report.conformance
         grid.add_row(
             SHORT_NAMES.get(name, name),
-            report["c2pa"]["state"] or "none",
-            _yes(report["ai_disclosure"]["ai_made"]),
-            _yes(report["watermark"]["found"]),
-            f"{record['found_by']}" + ("" if record["agrees_with_audit_log"] else " (!)")
+            report.c2pa.state or "none",
+            _yes(report.ai_disclosure.ai_made),
+            _yes(report.watermark.found),
+            f"{record.found_by}" + ("" if record.agrees_with_audit_log else " (!)")
             if record
             else "none",
-            _yes(conformance["eu_ai_act_art50"]["conformant"]),
-            _yes(conformance["gb_45438_2025"]["conformant"]),
+            _yes(conformance.eu_ai_act_art50.conformant),
+            _yes(conformance.gb_45438_2025.conformant),
         )
     return grid
 
@@ -81,19 +83,24 @@ def _yes(value: bool) -> str:
     return "yes" if value else "no"
 
 
-def as_expected(reports: dict[str, dict[str, Any]]) -> bool:
+def as_expected(reports: dict[str, VerifyReport | str]) -> bool:
     released, pending, stripped = reports[RELEASED], reports[PENDING], reports[STRIPPED]
-    if any("error" in r for r in (released, pending, stripped)):
+    if (
+        isinstance(released, str)
+        or isinstance(pending, str)
+        or isinstance(stripped, str)
+        or released.record is None
+    ):
         return False
     return bool(
-        released["c2pa"]["state"] == "Trusted"
-        and released["record"]["agrees_with_audit_log"]
-        and released["conformance"]["eu_ai_act_art50"]["conformant"]
-        and released["conformance"]["gb_45438_2025"]["conformant"]
-        and pending["c2pa"]["state"] == "Trusted"
-        and pending["ai_disclosure"]["ai_made"]
-        and not stripped["c2pa"]["present"]
-        and stripped["record"] is not None
-        and stripped["record"]["found_by"] == "watermark"
-        and stripped["ai_disclosure"]["ai_made"]
+        released.c2pa.state == "Trusted"
+        and released.record.agrees_with_audit_log
+        and released.conformance.eu_ai_act_art50.conformant
+        and released.conformance.gb_45438_2025.conformant
+        and pending.c2pa.state == "Trusted"
+        and pending.ai_disclosure.ai_made
+        and not stripped.c2pa.present
+        and stripped.record is not None
+        and stripped.record.found_by == "watermark"
+        and stripped.ai_disclosure.ai_made
     )

@@ -104,9 +104,11 @@ def verify_command(
         if run.unreadable:
             pass  # its error is printed below
         elif as_json:
-            print(json.dumps(run.reports[0], indent=2, ensure_ascii=False))
+            print(json.dumps(run.files[0].to_json(), indent=2, ensure_ascii=False))
         else:
-            print_report(run.reports[0], console)
+            report = run.files[0].report
+            assert report is not None, "a file that was read has a report"
+            print_report(report, console)
     else:
         report_json, page = write_reports(run, out)
         for name, value in counts(run.rows).items():

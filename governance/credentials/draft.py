@@ -1,7 +1,8 @@
 """What the label stage hands to the record: the label before its row exists."""
 
 from dataclasses import dataclass
-from typing import Any
+
+from governance.audit.entries import LabelDetails
 
 
 @dataclass(frozen=True)
@@ -12,4 +13,4 @@ class LabelDraft:
     dhash: int
     manifest_store: bytes
     call_audit_index: int
-    details: dict[str, Any]
+    details: LabelDetails  # as the label's audit entry records it

@@ -6,8 +6,9 @@ from pydantic import BaseModel, ConfigDict, Field
 class ManifestMatch(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
-    manifest_id: str = Field(serialization_alias="manifestId")
-    similarity_score: float = Field(serialization_alias="similarityScore")
+    # Aliases both ways: a report that embeds matches parses back from its own JSON.
+    manifest_id: str = Field(alias="manifestId")
+    similarity_score: float = Field(alias="similarityScore")
     found_by: str = Field(description="watermark, fingerprint or manifest")
     call_id: int
     manifest_url: str

@@ -4,7 +4,7 @@ from sqlmodel import Session, col, select
 
 from governance.auth.service import Principal
 from governance.calls.models import ModelCall
-from governance.calls.service import OUTPUT_READERS
+from governance.calls.status import CallStatus, may_read_output
 from governance.credentials import resolve
 from governance.credentials.schemas import ManifestMatch, ManifestMatches
 from governance.errors import Forbidden, ManifestNotFound
@@ -26,15 +26,16 @@ def get_manifest(
         raise ManifestNotFound(f"no manifest {manifest_id} was signed by this service")
     call = session.get(ModelCall, label.call_id)
     assert call is not None
-    if principal.role not in OUTPUT_READERS.get(call.status, ()):
+    if not may_read_output(principal.role, call.status):
         raise Forbidden(f"the manifest of a {call.status} call is not released to {principal.role}")
     return services.blobs.get(label.manifest_store_sha256)
 
 
 def match_binding(
-    session: Session, principal: Principal, alg: str, value: str, limit: int
+    session: Session, services: Services, principal: Principal, alg: str, value: str, limit: int
 ) -> ManifestMatches:
-    return _matches(session, principal, resolve.by_binding(session, alg, value), limit)
+    found = resolve.by_binding(session, services, alg, value)
+    return _matches(session, principal, found, limit)
 
 
 def match_content(
@@ -69,6 +70,7 @@ def _matches(
     visible = [
         f
         for f in found
-        if principal.role in OUTPUT_READERS.get(statuses.get(f.label.call_id, ""), ())
+        if f.label.call_id in statuses
+        and may_read_output(principal.role, CallStatus(statuses[f.label.call_id]))
     ]
     return ManifestMatches(matches=[match_out(f) for f in visible[:limit]])

@@ -3,30 +3,55 @@ service's own record of it, and conformance to the EU and Chinese labelling rule
 
 Nothing here raises for what a file says about itself: an untrusted signer, altered
 pixels, a corrupt manifest or stripped metadata are findings of the report. Only a
-file that is not an image the service reads is refused (4xx).
+file that is not an image the service reads is refused (4xx). The report's schema,
+and its version, are in report.py.
 """
 
 import hashlib
-import json
 from dataclasses import asdict
-from typing import Any
 
 import numpy as np
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from governance.audit.models import AuditEntry
+from governance.audit.entries import (
+    CallRecorded,
+    D,
+    OutputLabelled,
+    UnreadableEntry,
+    VisibleLabel,
+)
+from governance.audit.log import read_entry
 from governance.credentials import resolve
 from governance.credentials.models import OutputLabel
+from governance.credentials.report import (
+    AiDisclosure,
+    Check,
+    Conformance,
+    FileFacts,
+    Fingerprint,
+    ImplicitLabels,
+    ManifestFacts,
+    NoManifest,
+    NoWatermark,
+    RecoveredManifest,
+    Regime,
+    ServiceRecord,
+    UnreadableManifest,
+    VerifyReport,
+    VisibleLabelSeen,
+    WatermarkFound,
+)
 from governance.credentials.service import match_out
 from governance.images import decode_image
 from governance.services import Services
+from labeling import conformance
 from labeling.c2pa_read import ManifestReport, inspect
 from labeling.conformance import AI_SOURCE_TYPES, discloses_ai, eu_art50, gb45438
 from labeling.errors import ManifestReadError
 from labeling.implicit import read_implicit
 
 
-def verify(session: Session, services: Services, data: bytes, name: str = "") -> dict[str, Any]:
+def verify(session: Session, services: Services, data: bytes, name: str = "") -> VerifyReport:
     """The report for one file; any key may ask (the endpoint has authenticated it)."""
     decoded = decode_image(data, services.settings)
     anchors = services.c2pa_trust_anchors
@@ -34,7 +59,7 @@ def verify(session: Session, services: Services, data: bytes, name: str = "") ->
     embedded, embedded_error = _inspect(data, decoded.media_type, anchors)
     implicit = read_implicit(decoded.image, data)
     rgb = np.asarray(decoded.image.convert("RGB"), dtype=np.uint8)
-    detection, by_watermark = resolve.by_watermark(session, rgb)
+    detection, by_watermark = resolve.by_watermark(session, services, rgb)
     by_fingerprint = resolve.by_fingerprint(session, services, decoded.image)
 
     found = _record(session, embedded, by_watermark, by_fingerprint)
@@ -64,50 +89,52 @@ def verify(session: Session, services: Services, data: bytes, name: str = "") ->
     visible = None
     if found is not None and found.by != "fingerprint":
         visible = _visible_in(found.label, decoded.width, decoded.height)
-    return {
-        "file": {
-            "name": name,
-            "sha256": file_sha256,
-            "bytes": len(data),
-            "media_type": decoded.media_type,
-            "width": decoded.width,
-            "height": decoded.height,
-        },
-        "c2pa": _manifest_json(embedded, embedded_error),
-        "ai_disclosure": {
-            "ai_made": discloses_ai(source_types) or implicit_ai,
-            "digital_source_types": source_types,
-            "software_agents": manifest.software_agents if manifest else [],
-            "from": _disclosed_by(manifest, embedded, discloses_ai(source_types)),
-            "implicit_labels_say_ai": implicit_ai,
-        },
-        "training_mining": manifest.training_mining if manifest else {},
-        "implicit_labels": {
-            "tc260_aigc": implicit.aigc,
-            "problems": implicit.aigc_problems,
-            "digital_source_type": implicit.digital_source_type,
-        },
-        "visible_label": visible,
-        "watermark": ({"found": True, **asdict(detection)} if detection else {"found": False}),
-        "fingerprint": {
-            "matches": [match_out(f).model_dump(by_alias=True) for f in by_fingerprint]
-        },
-        "record": _record_json(session, found, embedded, recovered, ours, file_sha256),
-        "conformance": {
-            "eu_ai_act_art50": eu_art50(
-                manifest_state=embedded.state if embedded else None,
-                source_types=embedded.digital_source_types if embedded else [],
-                watermark_found=detection is not None,
-            ).to_json(),
-            "gb_45438_2025": gb45438(
-                aigc=implicit.aigc,
-                aigc_problems=implicit.aigc_problems,
-                visible=visible,
-                width=decoded.width,
-                height=decoded.height,
-            ).to_json(),
-        },
-    }
+    return VerifyReport(
+        file=FileFacts(
+            name=name,
+            sha256=file_sha256,
+            bytes=len(data),
+            media_type=decoded.media_type,
+            width=decoded.width,
+            height=decoded.height,
+        ),
+        c2pa=_manifest_facts(embedded, embedded_error),
+        ai_disclosure=AiDisclosure(
+            ai_made=discloses_ai(source_types) or implicit_ai,
+            digital_source_types=source_types,
+            software_agents=manifest.software_agents if manifest else [],
+            disclosed_by=_disclosed_by(manifest, embedded, discloses_ai(source_types)),
+            implicit_labels_say_ai=implicit_ai,
+        ),
+        training_mining=manifest.training_mining if manifest else {},
+        implicit_labels=ImplicitLabels(
+            tc260_aigc=implicit.aigc,
+            problems=implicit.aigc_problems,
+            digital_source_type=implicit.digital_source_type,
+        ),
+        visible_label=visible,
+        watermark=WatermarkFound(**asdict(detection)) if detection else NoWatermark(),
+        fingerprint=Fingerprint(matches=[match_out(f) for f in by_fingerprint]),
+        record=_service_record(session, found, embedded, recovered, ours, file_sha256),
+        conformance=Conformance(
+            eu_ai_act_art50=_regime(
+                eu_art50(
+                    manifest_state=embedded.state if embedded else None,
+                    source_types=embedded.digital_source_types if embedded else [],
+                    watermark_found=detection is not None,
+                )
+            ),
+            gb_45438_2025=_regime(
+                gb45438(
+                    aigc=implicit.aigc,
+                    aigc_problems=implicit.aigc_problems,
+                    visible=visible.model_dump() if visible else None,
+                    width=decoded.width,
+                    height=decoded.height,
+                )
+            ),
+        ),
+    )
 
 
 def _inspect(
@@ -119,22 +146,23 @@ def _inspect(
         return None, str(exc)
 
 
-def _manifest_json(report: ManifestReport | None, error: str | None) -> dict[str, Any]:
+def _manifest_facts(
+    report: ManifestReport | None, error: str | None
+) -> ManifestFacts | UnreadableManifest | NoManifest:
     if error is not None:
-        return {
-            "present": True,
-            "state": "Invalid",
-            "codes": [
-                {
-                    "code": "manifest.unreadable",
-                    "kind": "failure",
-                    "explanation": f"the file carries C2PA data that cannot be read: {error}",
-                }
-            ],
+        code = {
+            "code": "manifest.unreadable",
+            "kind": "failure",
+            "explanation": f"the file carries C2PA data that cannot be read: {error}",
         }
+        return UnreadableManifest(codes=[code])
     if report is None:
-        return {"present": False, "state": None, "codes": []}
-    return {"present": True, **asdict(report)}
+        return NoManifest()
+    return ManifestFacts(**asdict(report))
+
+
+def _regime(regime: conformance.Regime) -> Regime:
+    return Regime.model_validate(regime.to_json())
 
 
 def _record(
@@ -154,18 +182,15 @@ def _record(
     return by_fingerprint[0] if by_fingerprint else None
 
 
-def _entry_says(session: Session, index: int | None, kind: str, **data: Any) -> bool:
-    """Whether audit entry `index` is of `kind` and its data holds these values."""
+def _entry(session: Session, index: int | None, model: type[D]) -> D | None:
+    """The data of audit entry `index` if it is a readable entry of `model`'s kind."""
     if index is None:
-        return False
-    row = session.exec(select(AuditEntry).where(AuditEntry.idx == index)).first()
-    if row is None:
-        return False
-    entry = json.loads(row.entry)
-    return bool(
-        entry.get("kind") == kind
-        and all(entry.get("data", {}).get(key) == value for key, value in data.items())
-    )
+        return None
+    try:
+        entry = read_entry(session, index, model)
+    except UnreadableEntry:
+        return None  # another kind, or not its schema: it records nothing to agree with
+    return entry.data if entry else None
 
 
 def _disclosed_by(
@@ -176,37 +201,41 @@ def _disclosed_by(
     return "embedded manifest" if manifest is embedded else "manifest kept by the service"
 
 
-def _visible_in(label: OutputLabel, width: int, height: int) -> dict[str, Any] | None:
+def _visible_in(label: OutputLabel, width: int, height: int) -> VisibleLabelSeen | None:
     """The visible label the service drew, if this file can still show it: a scaled copy
     keeps it; a copy of another shape may have been cropped, so it is not confirmed."""
-    drawn = label.details.get("visible_label")
-    if not drawn:
+    stored = label.details.get("visible_label")
+    if not stored:
         return None
-    out_w, out_h = drawn.get("output_size") or (width, height)
+    # A label recorded before its output's size was kept is taken to fit this file, as
+    # reports did then.
+    drawn = VisibleLabel.model_validate({"output_size": [width, height], **stored})
+    out_w, out_h = drawn.output_size
     same_shape = abs(width * out_h - height * out_w) <= 0.01 * out_w * out_h
-    return {**drawn, "confirmed_in_this_file": same_shape}
+    return VisibleLabelSeen(**drawn.model_dump(), confirmed_in_this_file=same_shape)
 
 
-def _record_json(
+def _service_record(
     session: Session,
     found: resolve.Found | None,
     embedded: ManifestReport | None,
     recovered: ManifestReport | None,
     ours: bool,
     file_sha256: str,
-) -> dict[str, Any] | None:
+) -> ServiceRecord | None:
     if found is None:
         return None
     label = found.label
+    match = match_out(found).model_dump()
     if found.by == "fingerprint":
-        return {
-            **match_out(found).model_dump(by_alias=True),
-            "identical_to_output": file_sha256 == label.output_sha256,
-            "recovered_manifest": None,
+        return ServiceRecord(
+            **match,
+            identical_to_output=file_sha256 == label.output_sha256,
+            recovered_manifest=None,
             # Looking like an output is no claim to check against the log.
-            "agrees_with_audit_log": None,
-            "checks": [],
-        }
+            agrees_with_audit_log=None,
+            checks=[],
+        )
     checks = _agreement(session, label, embedded if ours else recovered)
     if embedded is not None:
         if ours and embedded.state != "Invalid":
@@ -222,66 +251,55 @@ def _record_json(
                 f"{embedded.signer.get('issuer') or 'an unknown issuer'}), not the service's "
                 f"{label.manifest_id}"
             )
-        checks.append(
-            _check(
-                "embedded_manifest_is_the_services", ours and embedded.state != "Invalid", detail
+        passed = ours and embedded.state != "Invalid"
+        checks.append(Check(name="embedded_manifest_is_the_services", passed=passed, detail=detail))
+    return ServiceRecord(
+        **match,
+        identical_to_output=file_sha256 == label.output_sha256,
+        recovered_manifest=(
+            RecoveredManifest(
+                state=recovered.state, manifest_id=recovered.manifest_id, codes=recovered.codes
             )
-        )
-    return {
-        **match_out(found).model_dump(by_alias=True),
-        "identical_to_output": file_sha256 == label.output_sha256,
-        "recovered_manifest": (
-            {k: v for k, v in asdict(recovered).items() if k in ("state", "manifest_id", "codes")}
             if recovered
             else None
         ),
-        "agrees_with_audit_log": all(c["passed"] for c in checks),
-        "checks": checks,
-    }
+        agrees_with_audit_log=all(c.passed for c in checks),
+        checks=checks,
+    )
 
 
 def _agreement(
     session: Session, label: OutputLabel, manifest: ManifestReport | None
-) -> list[dict[str, Any]]:
+) -> list[Check]:
+    call = _entry(session, label.call_audit_index, CallRecorded)
+    labelled = _entry(session, label.audit_index, OutputLabelled)
     checks = [
-        _check(
-            "call_entry",
-            _entry_says(
-                session,
-                label.call_audit_index,
-                "call.recorded",
-                call_id=label.call_id,
-                output_sha256=label.output_sha256,
-            ),
-            f"audit entry {label.call_audit_index} records call {label.call_id} and the "
-            "output's SHA-256",
+        Check(
+            name="call_entry",
+            passed=call is not None
+            and call.call_id == label.call_id
+            and call.output_sha256 == label.output_sha256,
+            detail=f"audit entry {label.call_audit_index} records call {label.call_id} and "
+            "the output's SHA-256",
         ),
-        _check(
-            "label_entry",
-            _entry_says(
-                session,
-                label.audit_index,
-                "output.labelled",
-                manifest_id=label.manifest_id,
-                watermark_id=label.watermark_id,
-            ),
-            f"audit entry {label.audit_index} records manifest {label.manifest_id} and its "
-            "watermark",
+        Check(
+            name="label_entry",
+            passed=labelled is not None
+            and labelled.manifest_id == label.manifest_id
+            and labelled.watermark_id == label.watermark_id,
+            detail=f"audit entry {label.audit_index} records manifest {label.manifest_id} and "
+            "its watermark",
         ),
     ]
     if manifest is not None and manifest.provenance is not None:
         provenance = manifest.provenance
         checks.append(
-            _check(
-                "manifest_names_record",
-                provenance.get("call_id") == label.call_id
+            Check(
+                name="manifest_names_record",
+                passed=provenance.get("call_id") == label.call_id
                 and provenance.get("audit_index") == label.call_audit_index,
-                f"the manifest names call {provenance.get('call_id')} and audit entry "
+                detail=f"the manifest names call {provenance.get('call_id')} and audit entry "
                 f"{provenance.get('audit_index')}",
             )
         )
     return checks
-
-
-def _check(name: str, passed: bool, detail: str) -> dict[str, Any]:
-    return {"name": name, "passed": passed, "detail": detail}

@@ -10,6 +10,12 @@ from sqlmodel import Session, col, select
 
 from governance.aimodels import clearance
 from governance.aimodels.links import link_new_work, models_linked_to
+from governance.audit.entries import (
+    RecordedTermsVersion,
+    RecordedWork,
+    TermsChanged,
+    WorkRegistered,
+)
 from governance.auth.models import Role
 from governance.auth.service import Principal, require_role
 from governance.db import after_commit
@@ -91,12 +97,14 @@ def register_work(
     with _rights_errors():
         work, version = registry.register_work(session, new)
     out = _work_out(session, work, version)
-    services.audit.append(
+    services.audit.record(
         session,
-        "work.registered",
         f"work:{out.id}",
         principal.actor,
-        {"work": out.model_dump(mode="json"), "embedded_terms_read": version.embedded["reads"]},
+        WorkRegistered(
+            work=RecordedWork.model_validate(out.model_dump()),
+            embedded_terms_read=version.embedded["reads"],
+        ),
     )
     # Models trained on this work are judged again now that its terms are known.
     touched = link_new_work(session, services, work, new.fingerprints)
@@ -176,12 +184,13 @@ def change_terms(
     work = _owned_work(session, principal, work_id)
     with _rights_errors():
         version = registry.change_terms(session, work, terms, principal.actor)
-    services.audit.append(
+    services.audit.record(
         session,
-        "terms.changed",
         f"work:{work_id}",
         principal.actor,
-        {"version": _version_out(version).model_dump(mode="json")},
+        TermsChanged(
+            version=RecordedTermsVersion.model_validate(_version_out(version).model_dump())
+        ),
     )
     touched = models_linked_to(session, work_id)
     clearance.recompute_for(session, services, touched, f"terms.changed:{work_id}", principal.actor)

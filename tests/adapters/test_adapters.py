@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from governance.adapters.base import ModelKind
-from governance.adapters.errors import ModelRunError, ModelTimeout
 from governance.adapters.hashing import file_sha256, tree_sha256
 from governance.adapters.hf import load_transformers_restorer
 from governance.adapters.python_callable import load_python_callable
+from governance.model_errors import ModelRunError, ModelTimeout
 from tests.support import fake_models
 from tests.support.tiny_models import save_tiny_bert, save_tiny_swin2sr
 

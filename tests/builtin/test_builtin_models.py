@@ -7,7 +7,6 @@ import time
 import numpy as np
 import pytest
 
-from governance.adapters.errors import ModelTimeout
 from governance.builtin import diffusion, inpainting
 from governance.builtin.damage import damage_mask
 from governance.builtin.diffusion import BuiltinGenerator
@@ -20,6 +19,7 @@ from governance.builtin.photos import (
     photo_path,
 )
 from governance.builtin.training_manifests import training_manifest
+from governance.model_errors import ModelTimeout
 from rights.licenses import normalise_license
 
 

@@ -1,0 +1,137 @@
+"""Governed restorations and generations: parse the request, run the pipeline."""
+
+from typing import Any
+
+import numpy as np
+from PIL import Image
+from sqlmodel import Session
+
+from governance.adapters.base import ModelKind
+from governance.aimodels.models import AiModel
+from governance.aimodels.service import model_or_404
+from governance.auth.models import Role
+from governance.auth.service import Principal, require_role
+from governance.blobs import keep_blob
+from governance.calls.schemas import CallOut, GenerationIn, RestorationMetadata
+from governance.calls.service import call_out
+from governance.credentials.build import ManifestParts
+from governance.errors import InputTooLarge, InvalidInput, InvalidMask, WrongModelKind
+from governance.images import DecodedImage, decode_image
+from governance.metadata import parse_metadata_field
+from governance.pipeline import plans
+from governance.pipeline.context import CallContext, GenerationInput, RestorationInput
+from governance.pipeline.run import run
+from governance.services import Services
+from labeling.c2pa_sign import Ingredient
+from rights.fingerprints import HIGH_DEPTH, gray8
+
+
+def parse_restoration_metadata(raw: str | None) -> RestorationMetadata:
+    return parse_metadata_field(RestorationMetadata, raw, "send {\"model\": <id>} as 'metadata'")
+
+
+def _model_of_kind(session: Session, model_id: int, kind: ModelKind) -> AiModel:
+    model = model_or_404(session, model_id)
+    if model.kind != kind.value:
+        raise WrongModelKind(f"model {model_id} is a {model.kind} model, not a {kind} model")
+    return model
+
+
+def _decoded(data: bytes, services: Services, what: str) -> DecodedImage:
+    decoded = decode_image(data, services.settings)
+    pixels = decoded.width * decoded.height
+    if pixels > services.settings.max_model_pixels:
+        raise InputTooLarge(
+            f"the {what} has {decoded.width}x{decoded.height} pixels; models take at most "
+            f"{services.settings.max_model_pixels}"
+        )
+    return decoded
+
+
+def _rgb(image: Image.Image) -> np.ndarray:
+    if image.mode in HIGH_DEPTH:
+        image = gray8(image)
+    return np.asarray(image.convert("RGB"), dtype=np.uint8)
+
+
+def _damage(data: bytes, services: Services) -> np.ndarray:
+    """True where the mask is light: over half of its mode's range, whatever the depth."""
+    image = _decoded(data, services, "mask").image
+    if image.mode == "F":
+        return np.asarray(image) > 0.5
+    if image.mode in HIGH_DEPTH:  # 16-bit masks, which Pillow may also open as "I"
+        return np.asarray(image) > 32767
+    if "A" in image.getbands() or "transparency" in image.info:
+        # A transparent pixel marks nothing, whatever colour hides under it.
+        grey_alpha = np.asarray(image.convert("LA"))
+        return (grey_alpha[..., 0] > 127) & (grey_alpha[..., 1] > 127)
+    return np.asarray(image.convert("L")) > 127
+
+
+def restore(
+    session: Session,
+    services: Services,
+    principal: Principal,
+    image_data: bytes,
+    mask_data: bytes,
+    metadata: RestorationMetadata,
+) -> CallOut:
+    require_role(principal, Role.OPERATOR)
+    model = _model_of_kind(session, metadata.model, ModelKind.RESTORATION)
+    decoded = _decoded(image_data, services, "image")
+    image = _rgb(decoded.image)
+    mask = _damage(mask_data, services)
+    if mask.shape != image.shape[:2]:
+        raise InvalidMask(
+            f"the mask is {mask.shape[1]}x{mask.shape[0]}; the image is "
+            f"{image.shape[1]}x{image.shape[0]}"
+        )
+    if not mask.any():
+        raise InvalidMask("the mask marks no damaged pixel (white or light marks damage)")
+    # The uploads are kept with the record whatever the outcome: evidence of what was asked.
+    input_sha256 = keep_blob(session, services.blobs, image_data)
+    mask_sha256 = keep_blob(session, services.blobs, mask_data)
+    request: dict[str, Any] = {
+        "model": model.id,
+        "parameters": metadata.parameters,
+        "visible_label": metadata.visible_label,
+        "input_sha256": input_sha256,
+        "mask_sha256": mask_sha256,
+        "width": int(image.shape[1]),
+        "height": int(image.shape[0]),
+        "damaged_pixels": int(mask.sum()),
+    }
+    restoration = RestorationInput(
+        image=image,
+        mask=mask,
+        data=image_data,
+        media_type=decoded.media_type,
+        input_sha256=input_sha256,
+        mask_sha256=mask_sha256,
+    )
+    call = CallContext(session, services, principal, model, restoration, request)
+    call.manifest = ManifestParts(
+        parent=Ingredient(image_data, decoded.media_type, "restoration input")
+    )
+    return call_out(run(call, plans.RESTORATION), model)
+
+
+def generate(
+    session: Session, services: Services, principal: Principal, body: GenerationIn
+) -> CallOut:
+    require_role(principal, Role.OPERATOR)
+    settings = services.settings
+    if len(body.prompt) > settings.max_prompt_chars:
+        raise InvalidInput(f"the prompt is longer than {settings.max_prompt_chars} characters")
+    if not body.prompt.strip():
+        raise InvalidInput("the prompt is blank")
+    low, high = settings.generation_min_side, settings.generation_max_side
+    for side, value in (("width", body.width), ("height", body.height)):
+        if not low <= value <= high:
+            raise InvalidInput(f"{side} must be between {low} and {high} pixels, not {value}")
+    model = _model_of_kind(session, body.model, ModelKind.GENERATION)
+    generation = GenerationInput(
+        prompt=body.prompt, seed=body.seed, width=body.width, height=body.height
+    )
+    call = CallContext(session, services, principal, model, generation, body.model_dump())
+    return call_out(run(call, plans.GENERATION), model)
