@@ -21,9 +21,8 @@ class ClearanceCheck:
         )
         if row.verdict == Verdict.CLEARED.value:
             return passed(self.name, evidence)
-        reasons = [
-            reason for use in row.uses["required"] for reason in row.uses["uses"][use]["reasons"]
-        ]
+        uses = clearance.evidence_of(row)
+        reasons = [reason for use in uses.required for reason in uses.uses[use].reasons]
         detail = f"model '{call.model.name}' is not cleared ({row.verdict})"
         if reasons:
             detail += ": " + "; ".join(dict.fromkeys(reasons[:5]))
