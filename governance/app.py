@@ -9,6 +9,7 @@ from starlette.exceptions import HTTPException
 
 from governance.aimodels.service import register_builtin_models
 from governance.api import audit, calls, health, labels, models, works
+from governance.api.headers import NOSNIFF, SecurityHeaders
 from governance.api.limits import BodySizeLimit
 from governance.errors import GovernError
 from governance.services import build_services
@@ -46,6 +47,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(calls.router)
     app.include_router(labels.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
+    # Added last, so outermost: it also sees the answers BodySizeLimit sends itself.
+    app.add_middleware(SecurityHeaders)
     _install_error_handlers(app)
     return app
 
@@ -77,7 +80,10 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _bug(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", exc_info=exc)
+        # Sent from outside every middleware (Starlette's ServerErrorMiddleware), so the
+        # header SecurityHeaders adds elsewhere is set here.
         return JSONResponse(
             error_body("InternalError", "the service failed; this is a bug and was logged"),
             status_code=500,
+            headers=NOSNIFF,
         )

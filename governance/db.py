@@ -1,12 +1,15 @@
 """Engine, per-request session, and schema migration through alembic."""
 
+import logging
+import os
+import stat
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, make_url
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, create_engine
@@ -15,6 +18,14 @@ import migrations
 from governance.settings import Settings
 
 MIGRATIONS_DIR = Path(migrations.__file__).parent
+# The data dir holds the database, uploads and outputs not yet released, and keys: only
+# the service's own user reads it.
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
+# What SQLite keeps beside a database: the WAL, its shared-memory index, a rollback journal.
+SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+log = logging.getLogger("governance")
 
 
 def make_engine(url: str) -> Engine:
@@ -57,8 +68,66 @@ def migrate(url: str) -> None:
 
 
 def prepare_storage(settings: Settings) -> None:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    """Make the data dir and its blob folder (0700) and the SQLite database (0600), then
+    migrate."""
+    settings.data_dir.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+    # Made here rather than by the first write, which would give it the default mode.
+    settings.blob_dir.mkdir(mode=PRIVATE_DIR, exist_ok=True)
+    database = sqlite_file(settings.resolved_database_url)
+    if database is not None:
+        # SQLite would make the database 0644 (less the umask), and makes its WAL and
+        # shared-memory files with the database's mode: made here first, empty (which
+        # SQLite reads as an empty database), all three are 0600 from the start.
+        database.parent.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE))
     migrate(settings.resolved_database_url)
+
+
+def make_storage_private(settings: Settings) -> None:
+    """Set the modes of what the service keeps: the data dir and its folders 0700, the
+    files it makes there and the SQLite database with its side files 0600.
+
+    Run at every start, after the keys are made, so that a deployment made before the
+    modes were set is closed on its next start. Only the service's own files are named,
+    never whatever else a data dir holds; blobs are written 0600 already and not walked
+    (there may be millions).
+    """
+    for folder in (settings.data_dir, settings.blob_dir, settings.signing_dir):
+        _chmod(folder, PRIVATE_DIR)
+    kept = [settings.default_audit_key]
+    if settings.signing_dir.is_dir():
+        kept += settings.signing_dir.iterdir()
+    database = sqlite_file(settings.resolved_database_url)
+    if database is not None:
+        kept += [database, *(Path(f"{database}{suffix}") for suffix in SQLITE_SIDE_FILES)]
+    for path in kept:
+        if path.is_file():
+            _chmod(path, PRIVATE_FILE)
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite database URL; None for other databases and in-memory ones."""
+    parsed = make_url(url)
+    name = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not name or name == ":memory:":
+        return None
+    if name.startswith("file:"):  # a URI filename: the path without its query
+        name = name[len("file:") :].partition("?")[0]
+    return Path(name)
+
+
+def _chmod(path: Path, mode: int) -> None:
+    if path.is_symlink():
+        return  # a link to a key or database kept elsewhere: its owner set that mode
+    try:
+        if stat.S_IMODE(path.stat().st_mode) != mode:
+            path.chmod(mode)
+    except FileNotFoundError:
+        pass  # SQLite removes its side files when the last connection closes
+    except PermissionError:
+        # A folder mounted for the service but owned by another user: the service still
+        # runs, and the operator is told what is readable by others.
+        log.warning("cannot make %s private (mode %o): it is not the service's", path, mode)
 
 
 @contextmanager

@@ -157,3 +157,37 @@ class ManifestNotFound(NotFound):
 
 class UnknownBindingAlgorithm(InvalidInput):
     code = "UnknownBindingAlgorithm"
+
+
+class DuplicateHolder(Conflict):
+    code = "DuplicateHolder"
+
+
+class HolderNotFound(NotFound):
+    code = "HolderNotFound"
+
+
+class NotTwins(InvalidInput):
+    code = "NotTwins"
+
+
+class TwinAlreadyReleased(Conflict):
+    code = "TwinAlreadyReleased"
+
+
+class ImageTooFlat(InvalidInput):
+    """A picture whose perceptual hash carries too little to tell it from others like it."""
+
+    code = "ImageTooFlat"
+
+
+class DuplicatePicture(DuplicateWork):
+    """Another encoding of a picture the same holder registered: still `DuplicateWork`."""
+
+    def __init__(self, existing_work_id: int, phash_distance: int, dhash_distance: int) -> None:
+        GovernError.__init__(
+            self,
+            f"This picture is already registered as work {existing_work_id}, in another "
+            f"encoding (perceptual hashes {phash_distance} and {dhash_distance} bits apart).",
+        )
+        self.existing_work_id = existing_work_id

@@ -9,9 +9,10 @@ from governance.adapters.loader import ModelLoader
 from governance.audit.keys import load_or_create_key
 from governance.audit.log import AuditLog
 from governance.blobs import BlobStore
-from governance.db import make_engine, prepare_storage
+from governance.db import make_engine, make_storage_private, prepare_storage
 from governance.settings import Settings
 from governance.signing import SigningSetup, check_visible_label, load_signing
+from governance.threads import limit_compute_threads
 from rights.hash_index import HashIndex
 from rights.match_index import MatchIndex
 
@@ -35,10 +36,13 @@ class Services:
 
 
 def build_services(settings: Settings) -> Services:
-    """Migrate the database, load (or make) the signing key, and wire the parts."""
+    """Size the compute threads, migrate the database, load (or make) the signing key,
+    and wire the parts."""
+    limit_compute_threads(settings.compute_threads)
     prepare_storage(settings)
     key = load_or_create_key(settings.audit_signing_key, settings.default_audit_key)
     signing = load_signing(settings)
+    make_storage_private(settings)
     check_visible_label(settings)
     anchors = signing.root_pem.decode()
     if settings.c2pa_trust_anchors:
@@ -52,7 +56,7 @@ def build_services(settings: Settings) -> Services:
         # each domain module keeps beside the hash.
         item_index=HashIndex(model_id=np.int64),
         label_index=HashIndex(dhash=np.int64),
-        model_loader=ModelLoader(),
+        model_loader=ModelLoader(threads=settings.compute_threads),
         audit=AuditLog(origin=settings.audit_origin, key=key),
         signing=signing,
         c2pa_trust_anchors=anchors,

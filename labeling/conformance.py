@@ -78,17 +78,25 @@ def gb45438(
     visible: dict[str, Any] | None,
     width: int,
     height: int,
+    origin: Check | None = None,
 ) -> Regime:
+    """`origin`: what the producer named in the label says of it (is it its label, of
+    this file?); None where no producer can say (another's label is judged by its
+    fields alone)."""
     if aigc is None:
         implicit = Check("implicit_label", False, "no XMP TC260:AIGC label in the file")
     elif aigc_problems:
         implicit = Check("implicit_label", False, "; ".join(aigc_problems))
+    elif origin is not None and not origin.passed:
+        # A well-formed label copied from another file labels that file, not this one.
+        implicit = Check("implicit_label", False, origin.detail)
     else:
         implicit = Check(
             "implicit_label",
             True,
             f"TC260:AIGC present: Label {aigc.get('Label')}, "
-            f"producer {aigc.get('ContentProducer')}, id {aigc.get('ProduceID')}",
+            f"producer {aigc.get('ContentProducer')}, id {aigc.get('ProduceID')}"
+            + (f"; {origin.detail}" if origin is not None else ""),
         )
     checks = [implicit, _visible_check(visible, width, height)]
     return Regime("GB 45438-2025", all(c.passed for c in checks), checks)
@@ -96,11 +104,13 @@ def gb45438(
 
 def _visible_check(visible: dict[str, Any] | None, width: int, height: int) -> Check:
     if not visible:
+        # The same words whether the service has no such record or withholds it from this
+        # caller: the difference would reveal an output the caller may not be served.
         return Check(
             "visible_label",
             False,
-            "no visible label recorded for this file by the service (labels are not read "
-            "from pixels)",
+            "no visible label on record for this file among the outputs the service may "
+            "show this caller (labels are not read from pixels)",
         )
     if visible.get("confirmed_in_this_file") is False:
         return Check(

@@ -1,5 +1,6 @@
 """A folder's verification: one summary row per file (made by the caller, keyed by the
-COLUMNS below), and an HTML page of them."""
+COLUMNS below, with `found_by`: how the service's record was found, if one was), and an
+HTML page of them."""
 
 import html
 from collections import Counter
@@ -29,7 +30,11 @@ def counts(rows: Sequence[dict[str, Any]]) -> dict[str, int]:
         tally[f"c2pa {row['c2pa']}"] += 1
         tally["says AI"] += bool(row["ai_made"])
         tally["watermark found"] += bool(row["watermark"])
-        tally["found in the service's records"] += bool(row["record"])
+        # A fingerprint only says a file looks like an output (a restoration's input
+        # does too): counted apart from the files the records name by manifest or mark.
+        by_fingerprint = row.get("found_by") == "fingerprint"
+        tally["found in the service's records"] += bool(row["record"]) and not by_fingerprint
+        tally["looks like a service output (fingerprint only)"] += by_fingerprint
         tally["EU Art. 50 conformant"] += bool(row["eu_art50"])
         tally["GB 45438 conformant"] += bool(row["gb_45438"])
     return dict(tally)

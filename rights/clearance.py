@@ -257,3 +257,30 @@ def clear_use(
         items=listed,
         items_listed=len(listed),
     )
+
+
+def carry_over(
+    own: ClearanceEvidence, twin: ClearanceEvidence, twin_name: str
+) -> ClearanceEvidence:
+    """`own` bound by the evidence of `twin_name`, a model that runs the same weights.
+
+    Weights trained on a work that forbids a use stay trained on it whatever manifest
+    they are registered with again: per use, the stricter verdict of the two wins, and a
+    reason says where it came from. The per-dataset and per-item evidence stays the
+    model's own; the twin's is in the twin's clearance.
+    """
+    uses: dict[Use, UseEvidence] = {}
+    for use, judged in own.uses.items():
+        theirs = twin.uses.get(use)
+        if theirs is None or theirs.verdict is Verdict.CLEARED:
+            uses[use] = judged
+            continue
+        said = f"{twin_name} runs the same weights and is {theirs.verdict.value} for {use.value}"
+        if theirs.reasons:
+            said += f": {theirs.reasons[0]}"
+        verdict = worst([judged.verdict, theirs.verdict])
+        # First, so that the 20 reasons an audit entry keeps always include it.
+        uses[use] = judged.model_copy(
+            update={"verdict": verdict, "reasons": [said, *judged.reasons]}
+        )
+    return own.model_copy(update={"uses": uses})

@@ -16,6 +16,12 @@ from PIL import Image, ImageOps
 _MASK = (1 << 64) - 1
 PHASH_SIDE = 32  # imagehash.phash: hash_size 8 * highfreq_factor 4
 DHASH_SIDE = 8
+# pHash is the sign of the 8x8 lowest DCT frequencies against their median, so a picture
+# that varies in at most one direction (a solid colour, a strip one pixel wide, a ramp, two
+# bands) has at most 8 of them non-zero and its pHash at most 8 bits set. All such hashes
+# lie within 16 bits of each other: they would match every picture like them. A picture
+# that varies both ways sets 31 or 32 (the median splits distinct values in half).
+FLAT_MAX_BITS = 8
 
 
 class HashKind(StrEnum):
@@ -49,6 +55,16 @@ class Fingerprints:
             if h.kind is kind and h.orientation is orientation:
                 return h.value
         raise KeyError((kind, orientation))
+
+    @property
+    def flat(self) -> bool:
+        """Too flat to fingerprint: a pHash, in either orientation, with too little in it."""
+        return any(h.kind is HashKind.PHASH and is_flat_hash(h.value) for h in self.hashes)
+
+    @property
+    def phash_bits(self) -> int:
+        """The fewest bits set (or unset) among the pHashes: what `flat` measures."""
+        return min(_information(h.value) for h in self.hashes if h.kind is HashKind.PHASH)
 
 
 # 16-bit, 32-bit integer and float images: common for archival scans. Converting them
@@ -84,11 +100,15 @@ def gray8(image: Image.Image) -> Image.Image:
     if image.mode not in HIGH_DEPTH:
         return image.convert("L")
     values = np.asarray(image).astype(np.float64)
-    top = float(values.max()) if values.size else 0.0
+    # A float scan's NaN (no reading) and infinities must not set the scale: an infinite
+    # maximum would turn every finite pixel black.
+    finite = np.isfinite(values)
+    top = float(values[finite].max()) if finite.any() else 0.0
     if image.mode == "F" and top <= 1.0:
         values = values * 255.0
     elif top > 255.0:
         values = values / 257.0  # 65535 -> 255
+    values = np.nan_to_num(values, nan=0.0, posinf=255.0, neginf=0.0)
     return Image.fromarray(np.clip(np.rint(values), 0, 255).astype(np.uint8), mode="L")
 
 
@@ -141,6 +161,24 @@ def hash_codes(values: np.ndarray | Sequence[int]) -> np.ndarray:
     the hash's first two hex digits."""
     flat = np.asarray(values, dtype=np.int64).reshape(-1)
     return flat.astype(">i8").view(np.uint8).reshape(-1, 8)
+
+
+def is_flat_hash(value: int) -> bool:
+    """A 64-bit hash with at most FLAT_MAX_BITS bits set, or at most that many unset: too
+    little in it to match on (also what a training manifest may claim as an item's pHash)."""
+    return _information(value) <= FLAT_MAX_BITS
+
+
+def flat_hashes(values: np.ndarray | Sequence[int]) -> np.ndarray:
+    """`is_flat_hash` of many stored hashes at once, as a boolean array."""
+    ones = np.unpackbits(hash_codes(values), axis=1).sum(axis=1)
+    flat: np.ndarray = np.minimum(ones, 64 - ones) <= FLAT_MAX_BITS
+    return flat
+
+
+def _information(value: int) -> int:
+    ones = (value & _MASK).bit_count()
+    return min(ones, 64 - ones)
 
 
 def hamming(a: int, b: int) -> int:

@@ -7,6 +7,10 @@ id can become visible later: ids skipped over are re-checked for a while.
 
 Search is the shared exact Hamming index (rights.hash_index) over pHashes; dHash of
 the same orientation, kept beside each row, confirms the candidates.
+
+A flat pHash (rights.fingerprints.is_flat_hash) is never matched on, whichever side it
+is on: such rows are left out of the index (works registered before flat pictures were
+refused may have them), and a flat query finds nothing.
 """
 
 import time
@@ -18,7 +22,14 @@ from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from rights.fingerprints import Fingerprints, HashKind, Orientation, hamming
+from rights.fingerprints import (
+    Fingerprints,
+    HashKind,
+    Orientation,
+    flat_hashes,
+    hamming,
+    is_flat_hash,
+)
 from rights.hash_index import Batch, HashIndex
 from rights.models import WorkFingerprint
 
@@ -97,6 +108,7 @@ class MatchIndex:
         ]
         for key, _ in complete:
             del self._pending[key]
+        complete = [(k, h) for k, h in complete if not is_flat_hash(h[HashKind.PHASH])]
         return Batch(
             last_id=last_id,
             codes=np.array([h[HashKind.PHASH] for _, h in complete], dtype=np.int64),
@@ -119,7 +131,10 @@ class MatchIndex:
         self, query: Fingerprints, phash_max: int, dhash_max: int, limit: int = 10
     ) -> list[Match]:
         """Works whose pHash and dHash are both within the limits, best first, one per work."""
-        hits = self._index.within(query.get(HashKind.PHASH, Orientation.ORIGINAL), phash_max)
+        phash = query.get(HashKind.PHASH, Orientation.ORIGINAL)
+        if is_flat_hash(phash):
+            return []
+        hits = self._index.within(phash, phash_max)
         query_dhash = query.get(HashKind.DHASH, Orientation.ORIGINAL)
         best: dict[int, Match] = {}
         for distance, work_id, orientation, dhash in zip(
@@ -145,8 +160,15 @@ class MatchIndex:
 
     def near_many(self, phashes: np.ndarray, phash_max: int) -> list[tuple[int, int, int]]:
         """(query position, work id, pHash distance) for every indexed row, in either
-        orientation, within `phash_max` of any of many pHashes: one batched scan."""
-        hits = self._index.within(phashes, phash_max)
+        orientation, within `phash_max` of any of many pHashes (flat ones find nothing):
+        one batched scan."""
+        positions = np.flatnonzero(~flat_hashes(phashes))
+        hits = self._index.within(np.asarray(phashes, dtype=np.int64)[positions], phash_max)
         return list(
-            zip(hits.query.tolist(), hits.key.tolist(), hits.distance.tolist(), strict=True)
+            zip(
+                positions[hits.query].tolist(),
+                hits.key.tolist(),
+                hits.distance.tolist(),
+                strict=True,
+            )
         )

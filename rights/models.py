@@ -92,8 +92,9 @@ class WorkFingerprint(SQLModel, table=True):
 
 
 class WorkName(SQLModel, table=True):
-    """A work's title and creator, normalised (rights.names), so that a prompt naming
-    either is found by an index lookup, whatever the number of works."""
+    """A work's title and creator, normalised (rights.names), one row per usual form of
+    the name ("Vermeer, Johannes", "J. Vermeer"), so that a prompt naming either is found
+    by an index lookup, whatever the number of works."""
 
     __tablename__ = "work_names"
 

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, func, select
 
 from rights.clearance import WorkTerms
 from rights.errors import DuplicateWorkError
-from rights.fingerprints import Fingerprints
+from rights.fingerprints import Fingerprints, HashKind, is_flat_hash
 from rights.licenses import normalise_license
 from rights.models import (
     RightsHolder,
@@ -20,7 +20,7 @@ from rights.models import (
     WorkTermsVersion,
     utcnow,
 )
-from rights.names import name_key, prompt_keys
+from rights.names import NameMatch, form_with_key, prompt_keys, stored_keys
 from rights.terms import Signal, Use, combine, parse_declared_terms
 
 
@@ -54,6 +54,24 @@ def holder_by_name(session: Session, name: str, create: bool = True) -> RightsHo
 
 def work_by_pixels(session: Session, pixel_sha256: str) -> Work | None:
     return session.exec(select(Work).where(Work.pixel_sha256 == pixel_sha256)).first()
+
+
+def works_of_holder(session: Session, holder_id: int, work_ids: set[int]) -> set[int]:
+    """Those of `work_ids` that belong to the holder."""
+    if not work_ids:
+        return set()
+    query = select(Work.id).where(Work.holder_id == holder_id, col(Work.id).in_(work_ids))
+    return {work_id for work_id in session.exec(query) if work_id is not None}
+
+
+def flat_works(session: Session, work_ids: set[int]) -> set[int]:
+    """Those of `work_ids` with a flat pHash: registered before flat pictures were refused."""
+    if not work_ids:
+        return set()
+    query = select(WorkFingerprint.work_id, WorkFingerprint.value).where(
+        WorkFingerprint.kind == HashKind.PHASH.value, col(WorkFingerprint.work_id).in_(work_ids)
+    )
+    return {work_id for work_id, value in session.exec(query) if is_flat_hash(value)}
 
 
 def register_work(session: Session, new: NewWork) -> tuple[Work, WorkTermsVersion]:
@@ -92,13 +110,13 @@ def register_work(session: Session, new: NewWork) -> tuple[Work, WorkTermsVersio
                 work_id=work.id, kind=h.kind.value, orientation=h.orientation.value, value=h.value
             )
         )
-    for kind, text in (("title", new.title), ("creator", new.creator)):
-        key = name_key(text)
-        if key is not None:
-            session.add(WorkName(work_id=work.id, kind=kind, key=key))
+    for kind, key in stored_keys(new.title, new.creator):
+        session.add(WorkName(work_id=work.id, kind=kind, key=key))
     version = WorkTermsVersion(
         work_id=work.id,
         version=1,
+        # In force from the moment the work exists, so `at` = its creation time finds it.
+        effective_from=work.created_at,
         declared={u.value: s.to_json() for u, s in declared.items()},
         embedded={
             "reads": list(new.embedded_reads),
@@ -114,27 +132,35 @@ def register_work(session: Session, new: NewWork) -> tuple[Work, WorkTermsVersio
     return work, version
 
 
-def change_terms(session: Session, work: Work, raw_terms: Any, changed_by: str) -> WorkTermsVersion:
-    """A new terms version: the declared terms are replaced, what the file says still counts."""
+def change_terms(
+    session: Session, work: Work, raw_terms: Any, changed_by: str
+) -> tuple[WorkTermsVersion, bool]:
+    """A new terms version: the declared terms are replaced, what the file says still counts.
+
+    Terms equal to those declared now change nothing: the current version comes back,
+    with False."""
     declared = parse_declared_terms(raw_terms)
     # Concurrent changes to one work queue here (a row lock on PostgreSQL; SQLite
     # transactions are serial already) instead of racing for the same version number.
     session.exec(select(Work.id).where(Work.id == work.id).with_for_update()).one()
     current = current_terms(session, work)
+    declared_json = {u.value: s.to_json() for u, s in declared.items()}
+    if declared_json == current.declared:
+        return current, False
     embedded = _signals_from_evidence(current.embedded)
     version = WorkTermsVersion(
         work_id=current.work_id,
         version=current.version + 1,
         # Never earlier than the version it follows, even if the clock stepped back.
         effective_from=max(utcnow(), current.effective_from),
-        declared={u.value: s.to_json() for u, s in declared.items()},
+        declared=declared_json,
         embedded=current.embedded,
         effective=combine([declared, *embedded]),
         changed_by=changed_by,
     )
     session.add(version)
     session.flush()
-    return version
+    return version, True
 
 
 def _signals_from_evidence(embedded: dict[str, Any]) -> list[dict[Use, Signal]]:
@@ -158,12 +184,23 @@ def current_terms(session: Session, work: Work) -> WorkTermsVersion:
 
 def terms_at(session: Session, work: Work, at: datetime) -> WorkTermsVersion | None:
     """The terms in force at `at`, or None when the work was not yet registered then."""
+    if at < work.created_at:
+        return None
     query = (
         select(WorkTermsVersion)
         .where(WorkTermsVersion.work_id == work.id, col(WorkTermsVersion.effective_from) <= at)
         .order_by(col(WorkTermsVersion.version).desc())
     )
-    return session.exec(query).first()
+    # Works registered before version 1 took the work's creation time have it a moment
+    # later: from creation until then, version 1 is what was in force.
+    return session.exec(query).first() or first_terms(session, work)
+
+
+def first_terms(session: Session, work: Work) -> WorkTermsVersion:
+    query = select(WorkTermsVersion).where(
+        WorkTermsVersion.work_id == work.id, WorkTermsVersion.version == 1
+    )
+    return session.exec(query).one()
 
 
 def terms_history(session: Session, work: Work) -> list[WorkTermsVersion]:
@@ -187,18 +224,28 @@ def list_works(
     return works, session.exec(count).one()
 
 
-def works_named_in(session: Session, prompt: str) -> list[tuple[Work, str, str]]:
-    """Works whose title or creator the prompt names: (work, "title" or "creator", key)."""
+KEYS_PER_QUERY = 5000
+
+
+def works_named_in(session: Session, prompt: str) -> list[tuple[Work, NameMatch]]:
+    """Works whose title or creator the prompt names, with the form of the name it uses."""
     keys = prompt_keys(prompt)
-    if not keys:
-        return []
-    query = (
-        select(Work, WorkName.kind, WorkName.key)
-        .join(WorkName, col(WorkName.work_id) == col(Work.id))
-        .where(col(WorkName.key).in_(keys))
-        .order_by(col(Work.id))
-    )
-    return [(work, kind, key) for work, kind, key in session.exec(query)]
+    candidates = sorted(keys)
+    rows: list[tuple[Work, str, str, int | None]] = []
+    # In slices: a prompt read several ways offers thousands of keys, and databases cap
+    # the parameters of one statement.
+    for start in range(0, len(candidates), KEYS_PER_QUERY):
+        rows += session.exec(
+            select(Work, WorkName.kind, WorkName.key, WorkName.id)
+            .join(WorkName, col(WorkName.work_id) == col(Work.id))
+            .where(col(WorkName.key).in_(candidates[start : start + KEYS_PER_QUERY]))
+        ).all()
+    found = []
+    for work, kind, key, _ in sorted(rows, key=lambda row: (row[0].id, row[3])):
+        form = form_with_key(work.title if kind == "title" else work.creator, kind, key)
+        if form is not None:
+            found.append((work, NameMatch(kind, form, keys[key])))
+    return found
 
 
 def work_terms(session: Session, work_ids: set[int]) -> dict[int, WorkTerms]:

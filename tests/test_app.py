@@ -100,3 +100,63 @@ def test_staged_files_land_on_commit_and_vanish_on_rollback(
     assert blobs.exists(kept.sha256) and blobs.get(kept.sha256) == b"kept"
     assert not blobs.exists(dropped.sha256)
     assert sorted(p.name for p in (tmp_path / "blobs").rglob("*") if p.is_file()) == [kept.sha256]
+
+
+def test_every_response_says_nosniff(service: Service) -> None:
+    from fastapi.testclient import TestClient
+
+    from tests.support.helpers import auth
+
+    def bug() -> None:
+        raise RuntimeError("boom")
+
+    service.app.add_api_route("/test-bug", bug)
+    answers = [
+        service.client.get("/healthz"),
+        service.client.get("/openapi.json"),
+        service.client.get("/v1/labels/ca.pem"),
+        service.client.get("/v1/works"),  # 401, no key
+        service.client.get("/v1/nowhere", headers=auth(service.keys["alice"])),  # 404
+        service.client.get("/v1/calls/0", headers=auth(service.keys["auditor"])),  # 422
+        # 413 from BodySizeLimit, which answers without reaching the app.
+        service.client.post(
+            "/v1/works",
+            headers={**auth(service.keys["alice"]), "content-length": str(1 << 40)},
+            content=b"x",
+        ),
+        TestClient(service.app, raise_server_exceptions=False).get("/test-bug"),  # 500
+    ]
+    assert [a.status_code for a in answers] == [200, 200, 200, 401, 404, 422, 413, 500]
+    for answer in answers:
+        assert answer.headers["x-content-type-options"] == "nosniff", answer.request.url
+
+
+def test_released_outputs_may_be_kept_privately_unreleased_ones_by_no_cache(
+    service: Service,
+) -> None:
+    from governance.api.headers import RELEASED_MAX_AGE_SECONDS
+    from tests.support.call_helpers import _conservator, _mask, _model, restore
+    from tests.support.helpers import auth, encode
+    from tests.support.label_helpers import generated, generator
+
+    released = generated(service, generator(service))
+    _conservator(service)
+    pending = restore(service, encode(np_image(5, 128)), _mask(128, 128), _model(service)).json()
+    assert pending["status"] == "pending_review"
+    key = auth(service.keys["auditor"])
+    for call, expected in (
+        (released, f"private, max-age={RELEASED_MAX_AGE_SECONDS}"),
+        (pending, "private, no-store"),
+    ):
+        manifest_id = next(s for s in call["stages"] if s["name"] == "label")["evidence"][
+            "manifest_id"
+        ]
+        for url in (call["output_url"], f"/v1/manifests/{manifest_id}"):
+            answer = service.client.get(url, headers=key)
+            assert answer.status_code == 200, answer.text
+            assert answer.headers["cache-control"] == expected, url
+            assert answer.headers["x-content-type-options"] == "nosniff"
+    # A refusal of a pending output is not cacheable either, and says what it is.
+    refused = service.client.get(pending["output_url"], headers=auth(service.keys["regulator"]))
+    assert refused.status_code == 403
+    assert "max-age" not in refused.headers.get("cache-control", "")

@@ -112,11 +112,13 @@ def test_concurrent_term_changes_all_land(service: Service) -> None:
         try:
             with unit_of_work(services.engine) as session:
                 alice = authenticate(session, f"Bearer {service.keys['alice']}")
-                change_terms(session, services, alice, work_id, {"ai_training": value})
+                terms = {"ai_training": {"use": "constrained", "constraint_info": value}}
+                change_terms(session, services, alice, work_id, terms)
         except BaseException as exc:
             failures.append(exc)
 
-    threads = [threading.Thread(target=change, args=(v,)) for v in ["allowed", "notAllowed"] * 4]
+    # Each a real change: one equal to the terms in force would create no version.
+    threads = [threading.Thread(target=change, args=(f"v{i}",)) for i in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -16,6 +16,7 @@ from pathlib import Path
 from governance.adapters.base import Generator, LoadedModel, ModelKind, Restorer
 from governance.adapters.hashing import file_sha256
 from governance.model_errors import ModelRunError
+from governance.threads import limit_compute_threads
 
 BUILTIN_KINDS = {"restoration": ModelKind.RESTORATION, "generation": ModelKind.GENERATION}
 SCHEMES = ("builtin", "transformers", "python")
@@ -120,10 +121,23 @@ def _load(spec: AdapterSpec, kind: ModelKind) -> LoadedModel:
     return load_python_callable(spec.target, kind)
 
 
+def limit_torch_threads(threads: int) -> None:
+    """Give torch the service's compute threads (GOVERN_COMPUTE_THREADS), as the core
+    gave numpy's BLAS; torch is imported here, when a model is first loaded."""
+    import torch
+
+    # Process-wide: each thread takes the number on its first parallel operation, so
+    # the model workers, which start later, run with it.
+    torch.set_num_threads(threads)
+    # torch brings its own OpenMP and BLAS libraries, loaded only now.
+    limit_compute_threads(threads)
+
+
 class ModelLoader:
     """One loaded model per adapter per process, re-loaded when its files change."""
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int = 1) -> None:
+        self._threads = threads
         self._lock = threading.Lock()
         self._cache: dict[tuple[str, ModelKind], tuple[object, LoadedModel]] = {}
 
@@ -138,6 +152,7 @@ class ModelLoader:
             cached = self._cache.get(key)
             if cached is not None and cached[0] == stamp:
                 return cached[1]
+            limit_torch_threads(self._threads)
             loaded = _load(spec, kind)
             self._cache[key] = (stamp, loaded)
             return loaded

@@ -1,9 +1,16 @@
 """Computing, storing and auditing a model's clearance.
 
 A clearance is recomputed when the model is registered, when a work is registered
-that matches one of its training items, and when a linked work's terms change. A new
-row and an audit entry are written only when the verdict or its evidence changed, so
-the history of rows is the history of what governed the model's calls.
+that matches one of its training items, when a linked work's terms change, and when
+the clearance of a twin (a model with the same weights) changes or an admin releases
+one. A new row and an audit entry are written only when the verdict or its evidence
+changed, so the history of rows is the history of what governed the model's calls.
+
+Twins: the same weights registered again under another name, with a clean manifest,
+must not launder a blocked model. A model carries the per-use verdicts of each twin's
+own evidence (the stricter wins), unless an admin recorded why not (a TwinRelease).
+For python adapters the weights' hash is of the module's source, which can hold several
+models, so twins there also name the same function.
 """
 
 import hashlib
@@ -20,6 +27,7 @@ from governance.aimodels.models import (
     ModelClearance,
     TrainingDataset,
     TrainingItem,
+    TwinRelease,
 )
 from governance.audit.entries import ClearanceOfUse, ClearanceRecorded
 from governance.services import Services
@@ -29,6 +37,7 @@ from rights.clearance import (
     DatasetInfo,
     ItemLink,
     Verdict,
+    carry_over,
     clear_use,
     worst,
 )
@@ -45,7 +54,41 @@ TRAINING_USES = (Use.DATA_MINING, Use.AI_TRAINING, Use.AI_GENERATIVE_TRAINING)
 
 
 def compute(session: Session, model: AiModel) -> tuple[Verdict, ClearanceEvidence]:
-    """The overall verdict and, per training use, its verdict and evidence."""
+    """The overall verdict and, per training use, its verdict and evidence, bound by the
+    evidence of each twin the model has not been released from."""
+    evidence = compute_own(session, model)
+    released = releases_of(session, model)
+    for twin in twins_of(session, model):
+        if twin.id not in released:
+            named = f"model {twin.id} ('{twin.name}')"
+            evidence = carry_over(evidence, compute_own(session, twin), named)
+    return worst(evidence.uses[u].verdict for u in evidence.required), evidence
+
+
+def twin_identity(model: AiModel) -> tuple[str, str]:
+    """What twins share: the weights' hash, and for python adapters the function."""
+    function = model.adapter.rsplit(":", 1)[-1] if model.adapter.startswith("python:") else ""
+    return model.weights_sha256, function
+
+
+def twins_of(session: Session, model: AiModel) -> list[AiModel]:
+    """The other registered models with the same weights, oldest first."""
+    query = (
+        select(AiModel)
+        .where(AiModel.weights_sha256 == model.weights_sha256, col(AiModel.id) != model.id)
+        .order_by(col(AiModel.id))
+    )
+    return [m for m in session.exec(query) if twin_identity(m) == twin_identity(model)]
+
+
+def releases_of(session: Session, model: AiModel) -> dict[int, TwinRelease]:
+    """The twins whose evidence `model` does not carry, by the admin's recorded reason."""
+    query = select(TwinRelease).where(TwinRelease.model_id == model.id)
+    return {release.twin_id: release for release in session.exec(query)}
+
+
+def compute_own(session: Session, model: AiModel) -> ClearanceEvidence:
+    """Per training use, its verdict and evidence from the model's own manifest."""
     datasets = [
         DatasetInfo(
             position=d.position,
@@ -74,8 +117,7 @@ def compute(session: Session, model: AiModel) -> tuple[Verdict, ClearanceEvidenc
     works = registry.work_terms(session, {link.work_id for link in links})
     uses = {u: clear_use(u, datasets, links, works) for u in TRAINING_USES}
     required = REQUIRED_USES[ModelKind(model.kind)]
-    verdict = worst(uses[u].verdict for u in required)
-    return verdict, ClearanceEvidence(required=list(required), uses=uses)
+    return ClearanceEvidence(required=list(required), uses=uses)
 
 
 def datasets_of(session: Session, model: AiModel) -> list[TrainingDataset]:
@@ -107,9 +149,18 @@ def evidence_sha256(evidence: ClearanceEvidence) -> str:
 
 
 def recompute(
-    session: Session, services: Services, model: AiModel, trigger: str, actor: str
+    session: Session,
+    services: Services,
+    model: AiModel,
+    trigger: str,
+    actor: str,
+    cascade: bool = True,
 ) -> ModelClearance:
-    """Recompute the clearance; store and audit it when it differs from the last one."""
+    """Recompute the clearance; store and audit it when it differs from the last one.
+
+    A change is passed on to the twins that carry this model's evidence (`cascade`); a
+    twin's own evidence does not change with it, so it passes nothing further on.
+    """
     assert model.id is not None
     verdict, evidence = compute(session, model)
     previous = latest(session, model.id)
@@ -146,6 +197,10 @@ def recompute(
     )
     session.add(row)
     session.flush()
+    if cascade:
+        for twin in twins_of(session, model):
+            if model.id not in releases_of(session, twin):
+                recompute(session, services, twin, f"twin model:{model.id}", actor, False)
     return row
 
 

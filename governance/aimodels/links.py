@@ -4,6 +4,10 @@ Links are kept current from both sides: when a model is registered, its items ar
 matched against every work; when a work is registered, it is matched against every
 model's items. Both run under the audit log's lock (they append to it anyway), so a
 model and a work registered at the same moment cannot miss each other.
+
+A flat picture links to nothing (see rights.fingerprints.is_flat_hash): neither an item
+whose pHash is flat, perceptually, nor a work registered flat before such works were
+refused, even by the same bytes.
 """
 
 from collections.abc import Sequence
@@ -16,7 +20,8 @@ from sqlmodel import Session, col
 from governance.aimodels.item_index import items_near
 from governance.aimodels.models import ClearanceLink, TrainingItem
 from governance.services import Services
-from rights.fingerprints import Fingerprints, HashKind, Orientation
+from rights import registry
+from rights.fingerprints import Fingerprints, HashKind, Orientation, is_flat_hash
 from rights.models import Work
 
 # Linking many items at once: one batched scan per this many perceptual hashes.
@@ -28,9 +33,10 @@ def link_model_items(session: Session, services: Services, model_id: int) -> int
     exact = sa_select(col(TrainingItem.id), col(Work.id)).join(
         Work, col(Work.sha256) == col(TrainingItem.sha256)
     )
+    same_bytes = list(session.execute(exact.where(col(TrainingItem.model_id) == model_id)))
+    flat = registry.flat_works(session, {work for _, work in same_bytes})
     found: dict[tuple[int, int], tuple[str, int]] = {
-        (item, work): ("exact", 0)
-        for item, work in session.execute(exact.where(col(TrainingItem.model_id) == model_id))
+        (item, work): ("exact", 0) for item, work in same_bytes if work not in flat
     }
     hashed = session.execute(
         sa_select(col(TrainingItem.id), col(TrainingItem.phash))
@@ -65,11 +71,24 @@ def link_new_work(
         rows[item_id] = (model_id, "exact", 0)
     phashes = [prints.get(HashKind.PHASH, orientation) for orientation in Orientation]
     limit = services.settings.match_phash_max
-    for item_id, model_id, distance in items_near(session, services.item_index, phashes, limit):
+    near = items_near(session, services.item_index, phashes, limit)
+    flat_items = _flat_items(session, {item_id for item_id, _, _ in near})
+    for item_id, model_id, distance in near:
+        if item_id in flat_items:
+            continue
         if item_id not in rows or rows[item_id][2] > distance:
             rows[item_id] = (model_id, "perceptual", distance)
     _insert(session, [(m, item, work.id, kind, d) for item, (m, kind, d) in rows.items()])
     return {m for m, _, _ in rows.values()}
+
+
+def _flat_items(session: Session, item_ids: set[int]) -> set[int]:
+    if not item_ids:
+        return set()
+    query = sa_select(col(TrainingItem.id), col(TrainingItem.phash)).where(
+        col(TrainingItem.id).in_(item_ids)
+    )
+    return {i for i, phash in session.execute(query) if phash is not None and is_flat_hash(phash)}
 
 
 def _insert(session: Session, rows: Sequence[tuple[int, int, int, str, int]]) -> None:

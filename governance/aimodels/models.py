@@ -19,7 +19,7 @@ class AiModel(SQLModel, table=True):
     adapter: str = Field(max_length=1000)
     version: str = Field(max_length=100)
     # Computed by the service from the weights it loaded, never taken from the client.
-    weights_sha256: str = Field(max_length=64)
+    weights_sha256: str = Field(max_length=64, index=True)
     manifest_format: str = Field(max_length=20)
     manifest_sha256: str = Field(max_length=64)
     item_count: int
@@ -81,5 +81,23 @@ class ModelClearance(SQLModel, table=True):
     trigger: str = Field(max_length=100)
     audit_index: int = Field(sa_column=Column(BigInteger, nullable=False))
     computed_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+
+
+class TwinRelease(SQLModel, table=True):
+    """An admin's recorded reason why `model_id` does not carry the clearance evidence of
+    `twin_id`, a model with the same weights. Only ever added, like the rest."""
+
+    __tablename__ = "model_twin_releases"
+    __table_args__ = (UniqueConstraint("model_id", "twin_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    model_id: int = Field(foreign_key="ai_models.id", index=True)
+    twin_id: int = Field(foreign_key="ai_models.id")
+    reason: str = Field(max_length=2000)
+    released_by: str = Field(max_length=100)
+    audit_index: int = Field(sa_column=Column(BigInteger, nullable=False))
+    created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )

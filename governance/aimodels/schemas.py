@@ -66,6 +66,31 @@ class ModelPage(BaseModel):
     total: int
 
 
+class TwinReleaseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=2000,
+            description="why this model does not carry the twin's clearance; kept in the log",
+        ),
+        AfterValidator(no_nul),
+    ]
+
+
+class TwinOut(BaseModel):
+    model_id: int
+    model_name: str
+    weights_sha256: str
+    carried: bool = Field(description="whether its clearance binds this model (stricter wins)")
+    release_reason: str | None
+    released_by: str | None
+    released_at: datetime | None
+    release_audit_index: int | None
+
+
 class ClearanceOut(BaseModel):
     schema_version: Literal[1] = Field(
         description="the version of the evidence's schema (required, uses)"
@@ -76,6 +101,10 @@ class ClearanceOut(BaseModel):
     required: list[Use] = Field(description="the uses the model's kind depends on")
     uses: dict[Use, UseEvidence] = Field(
         description="per use: verdict, reasons, evidence per dataset and per matched item"
+    )
+    twins: list[TwinOut] = Field(
+        description="the models registered now with the same weights, and whether each "
+        "one's clearance binds this one"
     )
     trigger: str
     computed_at: datetime

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, func, select
 
 from governance.adapters.base import LoadedModel, ModelKind
 from governance.adapters.loader import InvalidAdapterError, parse_adapter
-from governance.aimodels import clearance
+from governance.aimodels import clearance, twins
 from governance.aimodels.links import link_model_items
 from governance.aimodels.models import AiModel, TrainingDataset, TrainingItem
 from governance.aimodels.schemas import (
@@ -230,6 +230,7 @@ def get_clearance(session: Session, principal: Principal, model_id: int) -> Clea
         verdict=row.verdict,
         required=evidence.required,
         uses=evidence.uses,
+        twins=twins.twins_out(session, model),
         trigger=row.trigger,
         computed_at=row.computed_at,
         audit_index=row.audit_index,

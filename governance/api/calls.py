@@ -6,7 +6,8 @@ from fastapi import APIRouter, Form, Path, UploadFile, status
 from fastapi.responses import Response
 
 from governance.api.deps import PrincipalDep, ServicesDep, SessionDep
-from governance.api.params import MAX_ID, read_upload
+from governance.api.headers import served_file_headers
+from governance.api.params import MAX_ID, one_part, read_upload
 from governance.calls import service
 from governance.calls.schemas import CallOut, GenerationIn
 from governance.pipeline import service as pipeline
@@ -22,10 +23,10 @@ def restore(
     principal: PrincipalDep,
     file: list[UploadFile],
     mask: list[UploadFile],
-    metadata: Annotated[str | None, Form()] = None,
+    metadata: Annotated[list[str] | None, Form()] = None,
 ) -> CallOut:
     """A governed restoration; refused calls are recorded too (status `blocked`)."""
-    parsed = pipeline.parse_restoration_metadata(metadata)
+    parsed = pipeline.parse_restoration_metadata(one_part(metadata, "metadata"))
     image = read_upload(file, services.settings)
     damage = read_upload(mask, services.settings, field="mask")
     return pipeline.restore(session, services, principal, image, damage, parsed)
@@ -48,5 +49,5 @@ def get_call(session: SessionDep, principal: PrincipalDep, call_id: CallId) -> C
 def get_output(
     session: SessionDep, services: ServicesDep, principal: PrincipalDep, call_id: CallId
 ) -> Response:
-    data, media_type = service.get_output(session, services, principal, call_id)
-    return Response(content=data, media_type=media_type)
+    data, media_type, call_status = service.get_output(session, services, principal, call_id)
+    return Response(content=data, media_type=media_type, headers=served_file_headers(call_status))

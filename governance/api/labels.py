@@ -6,6 +6,7 @@ from fastapi import APIRouter, Path, Query, UploadFile
 from fastapi.responses import Response
 
 from governance.api.deps import PrincipalDep, ServicesDep, SessionDep
+from governance.api.headers import served_file_headers
 from governance.api.params import read_upload
 from governance.credentials import service
 from governance.credentials import verify_file as file_verification
@@ -29,8 +30,10 @@ def get_manifest(
     manifest_id: Annotated[str, Path(min_length=1, max_length=100)],
 ) -> Response:
     """The manifest store as signed (application/c2pa), for a copy whose metadata was lost."""
-    data = service.get_manifest(session, services, principal, manifest_id)
-    return Response(content=data, media_type="application/c2pa")
+    data, call_status = service.get_manifest(session, services, principal, manifest_id)
+    return Response(
+        content=data, media_type="application/c2pa", headers=served_file_headers(call_status)
+    )
 
 
 @router.get("/matches/byBinding", response_model=ManifestMatches, response_model_by_alias=True)
@@ -61,9 +64,10 @@ def match_content(
 
 @router.post("/verify", response_model=VerifyReport)
 def verify_file(
-    session: SessionDep, services: ServicesDep, _: PrincipalDep, file: list[UploadFile]
+    session: SessionDep, services: ServicesDep, principal: PrincipalDep, file: list[UploadFile]
 ) -> VerifyReport:
     """A label and conformance report for any image: C2PA state, AI disclosure, implicit
     labels, soft bindings, the service's record, and EU Art. 50 / GB 45438 checks."""
     data = read_upload(file, services.settings)
-    return file_verification.verify(session, services, data, file[0].filename or "")
+    name = file[0].filename or ""
+    return file_verification.verify(session, services, principal.role, data, name)

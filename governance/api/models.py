@@ -4,8 +4,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, status
 
-from governance.aimodels import service
-from governance.aimodels.schemas import ClearanceOut, ModelIn, ModelOut, ModelPage
+from governance.aimodels import service, twins
+from governance.aimodels.schemas import (
+    ClearanceOut,
+    ModelIn,
+    ModelOut,
+    ModelPage,
+    TwinOut,
+    TwinReleaseIn,
+)
 from governance.api.deps import PrincipalDep, ServicesDep, SessionDep
 from governance.api.params import MAX_ID
 
@@ -40,3 +47,16 @@ def get_model(session: SessionDep, principal: PrincipalDep, model_id: ModelId) -
 @router.get("/{model_id}/clearance", response_model=ClearanceOut)
 def get_clearance(session: SessionDep, principal: PrincipalDep, model_id: ModelId) -> ClearanceOut:
     return service.get_clearance(session, principal, model_id)
+
+
+@router.post("/{model_id}/twins/{twin_id}/release", response_model=TwinOut)
+def release_twin(
+    session: SessionDep,
+    services: ServicesDep,
+    principal: PrincipalDep,
+    model_id: ModelId,
+    twin_id: ModelId,
+    body: TwinReleaseIn,
+) -> TwinOut:
+    """Admins: this model no longer carries the clearance of `twin_id` (same weights)."""
+    return twins.release_twin(session, services, principal, model_id, twin_id, body)

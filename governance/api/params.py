@@ -14,6 +14,16 @@ MAX_INDEX = 2**62
 WorkId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
+def one_part(values: list[str] | None, field: str) -> str | None:
+    """The one text part named `field` of a form, or None; a second one is refused, not
+    silently dropped in favour of the last."""
+    if not values:
+        return None
+    if len(values) != 1:
+        raise InvalidInput(f"send exactly one '{field}' part, not {len(values)}")
+    return values[0]
+
+
 def read_upload(files: list[UploadFile], settings: Settings, field: str = "file") -> bytes:
     """The one uploaded file, read without ever holding more than the limit in memory."""
     if len(files) != 1:

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, UploadFile, status
 
 from governance.api.deps import PrincipalDep, ServicesDep, SessionDep
-from governance.api.params import MAX_ID, WorkId, read_upload
+from governance.api.params import MAX_ID, WorkId, one_part, read_upload
 from governance.works import matching, service
 from governance.works.schemas import MatchResult, TermsHistory, TermsUpdate, WorkOut, WorkPage
 
@@ -19,9 +19,9 @@ def register_work(
     services: ServicesDep,
     principal: PrincipalDep,
     file: list[UploadFile],
-    metadata: Annotated[str | None, Form()] = None,
+    metadata: Annotated[list[str] | None, Form()] = None,
 ) -> WorkOut:
-    parsed = service.parse_metadata(metadata)
+    parsed = service.parse_metadata(one_part(metadata, "metadata"))
     data = read_upload(file, services.settings)
     return service.register_work(session, services, principal, data, parsed)
 

@@ -142,6 +142,18 @@ class ClearanceRecorded(EntryData):
     evidence_sha256: str  # of the evidence stored with the clearance (RFC 8785 JSON)
 
 
+class TwinReleased(EntryData):
+    """An admin's reason why `model_id` does not carry the clearance of `twin_id`, a
+    model with the same weights (the carry-over is lifted in that direction only)."""
+
+    entry_kind: ClassVar[str] = "model.twin_released"
+    schema_version: Literal[1] = 1
+    model_id: int
+    twin_id: int
+    weights_sha256: str
+    reason: str
+
+
 class CalledModel(_Strict):
     id: int
     name: str
@@ -230,6 +242,7 @@ ENTRY_KINDS: dict[str, type[EntryData]] = {
         TermsChanged,
         ModelRegistered,
         ClearanceRecorded,
+        TwinReleased,
         CallRecorded,
         OutputLabelled,
     )

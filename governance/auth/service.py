@@ -3,14 +3,23 @@
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, func, or_, select
 
 from governance.audit.entries import KeyCreated, KeyRevoked
 from governance.audit.log import AuditLog
 from governance.auth.models import ApiKey, Role
-from governance.errors import Forbidden, InvalidApiKey, InvalidInput, MissingApiKey, NotFound
-from rights.models import utcnow
+from governance.errors import (
+    DuplicateHolder,
+    Forbidden,
+    HolderNotFound,
+    InvalidApiKey,
+    InvalidInput,
+    MissingApiKey,
+    NotFound,
+)
+from rights.models import RightsHolder, utcnow
 from rights.registry import holder_by_name
 
 KEY_PREFIX = "gov_"
@@ -34,33 +43,50 @@ def create_key(
     session: Session,
     audit: AuditLog,
     role: str,
-    name: str,
+    name: str | None = None,
+    *,
     holder: str | None = None,
     actor: str = "cli",
 ) -> tuple[ApiKey, str]:
     """A new key; the plaintext is returned once and never stored.
 
-    A rights holder's key belongs to a holder: `holder` names it (created when new),
-    defaulting to the key's own name.
+    Exactly one of `name` and `holder` says whom the key is for: `name` a new holder,
+    refused if one of that name exists; `holder` an existing one (a rights holder or the
+    name of other keys, whatever their role), refused if there is none. Both are
+    explicit because a shared holder silently, or a typo making a new one, goes unseen.
+    A rights holder's key also belongs to the rights holder of that name.
     """
     try:
         parsed_role = Role(role)
     except ValueError:
         roles = ", ".join(r.value for r in Role)
         raise InvalidInput(f"unknown role '{role}'; roles are: {roles}") from None
-    name = name.strip()
-    if not name or len(name) > 200 or "\x00" in name or "\x00" in (holder or ""):
-        raise InvalidInput("a key needs a name of 1 to 200 characters, without NUL")
+    if (name is None) == (holder is None):
+        raise InvalidInput("give either --name (a new holder) or --holder (an existing one)")
+    wanted = (name if name is not None else holder or "").strip()
+    if not wanted or len(wanted) > 200 or "\x00" in wanted:
+        raise InvalidInput("a holder needs a name of 1 to 200 characters, without NUL")
+    # Under the append lock: two keys made at once cannot both make the same new holder.
+    audit.lock(session)
+    existing = _holder_names(session, wanted)
+    if name is not None and existing:
+        raise DuplicateHolder(
+            f"a holder named '{existing[0]}' exists already; "
+            f"add a key to it with --holder '{existing[0]}'"
+        )
+    if holder is not None and wanted not in existing:
+        hint = f" (did you mean '{existing[0]}'?)" if existing else ""
+        raise HolderNotFound(
+            f"there is no holder named '{wanted}'{hint}; make a new one with --name"
+        )
     holder_id = None
     if parsed_role is Role.RIGHTS_HOLDER:
-        found = holder_by_name(session, (holder or name).strip())
+        found = holder_by_name(session, wanted)
         assert found is not None
         holder_id = found.id
-    elif holder is not None:
-        raise InvalidInput("only rights_holder keys belong to a holder")
     plaintext = KEY_PREFIX + secrets.token_urlsafe(32)
     key = ApiKey(
-        name=name, role=parsed_role.value, key_sha256=_digest(plaintext), holder_id=holder_id
+        name=wanted, role=parsed_role.value, key_sha256=_digest(plaintext), holder_id=holder_id
     )
     session.add(key)
     session.flush()
@@ -71,6 +97,45 @@ def create_key(
         KeyCreated(name=key.name, role=key.role, holder_id=key.holder_id),
     )
     return key, plaintext
+
+
+def _holder_names(session: Session, name: str) -> list[str]:
+    """Holders whose name is `name` up to case: key names and rights holders."""
+    lowered = name.casefold()
+    names: set[str] = set()
+    for column in (col(ApiKey.name), col(RightsHolder.name)):
+        # Exact too: SQLite's lower() leaves letters outside ASCII as they are.
+        matching = or_(column == name, func.lower(column) == name.lower())
+        names |= set(session.exec(select(column).where(matching)))
+    # The exact spelling first; SQL lower() and casefold() differ outside ASCII.
+    return sorted((n for n in names if n.casefold() == lowered), key=lambda n: (n != name, n))
+
+
+@dataclass(frozen=True)
+class KeyListing:
+    """A key as listed: never its secret, nor its hash."""
+
+    id: int
+    name: str
+    role: str
+    holder: str | None
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+def list_keys(session: Session) -> list[KeyListing]:
+    query = (
+        select(ApiKey, RightsHolder.name)
+        .join(RightsHolder, col(RightsHolder.id) == col(ApiKey.holder_id), isouter=True)
+        .order_by(col(ApiKey.id))
+    )
+    listed = []
+    for key, holder_name in session.exec(query):
+        assert key.id is not None
+        listed.append(
+            KeyListing(key.id, key.name, key.role, holder_name, key.created_at, key.revoked_at)
+        )
+    return listed
 
 
 def revoke_key(session: Session, audit: AuditLog, key_id: int, actor: str = "cli") -> ApiKey:

@@ -28,8 +28,9 @@ def get_call(session: Session, principal: Principal, call_id: int) -> CallOut:
 
 def get_output(
     session: Session, services: Services, principal: Principal, call_id: int
-) -> tuple[bytes, str]:
-    """The output's bytes and media type, to whom the call's status allows."""
+) -> tuple[bytes, str, CallStatus]:
+    """The output's bytes, media type and call status (which decides its caching), to
+    whom the call's status allows."""
     row = _call_or_404(session, call_id)
     # Only those who may read the call learn more than "not released to you".
     if row.status is not CallStatus.RELEASED and principal.role not in CALL_READERS:
@@ -38,7 +39,7 @@ def get_output(
         raise NoOutput(f"call {call_id} is {row.status}: it has no output to serve")
     if not may_read_output(principal.role, row.status):
         raise Forbidden(f"the output of a {row.status} call is not released to {principal.role}")
-    return services.blobs.get(row.output_sha256), "image/png"
+    return services.blobs.get(row.output_sha256), "image/png", row.status
 
 
 def call_out(row: ModelCall, model: AiModel) -> CallOut:

@@ -103,6 +103,7 @@ def run(directory: Path, console: Console) -> int:
     settings = Settings(data_dir=directory, database_url="")
     app = create_app(settings)
     keys = {}
+    roles = {}
     services = app.state.services
     with unit_of_work(services.engine) as session:
         for role, name in [
@@ -115,6 +116,7 @@ def run(directory: Path, console: Console) -> int:
             ("conservator", "conservator"),
         ]:
             keys[name] = create_key(session, services.audit, role, name)[1]
+            roles[name] = role
     client = TestClient(app)
     steps: list[tuple[str, str, str]] = []
 
@@ -250,9 +252,16 @@ def run(directory: Path, console: Console) -> int:
         "AI: the file says it is AI-made; mark: the watermark was read; found by: how the "
         "service's record was found ((!) if the file disagrees with the audit log). "
         "The stripped JPEG lost its manifest and XMP; its watermark led back to the call's "
-        f"record. Folder report: {page} (`govern verify {directory / 'outputs'}`)."
+        f"record. The pending restoration's record is withheld from the regulator until a "
+        f"review releases it. Folder report: {page} (`govern verify {directory / 'outputs'}`)."
     )
-    console.print("Serve it: GOVERN_DATA_DIR=" + str(directory) + " govern serve")
+    console.print(
+        f"Serve it: GOVERN_DATA_DIR={directory.resolve()} govern serve (the keys live in that "
+        "data dir's database, so these demo keys work there; make your own with "
+        f"GOVERN_DATA_DIR={directory.resolve()} govern keys create):"
+    )
+    for name, key in keys.items():
+        console.print(f"  {name} ({roles[name]}): {key}", soft_wrap=True, highlight=False)
     ok = (
         demo_models.as_expected(before, governed)
         and match is not None

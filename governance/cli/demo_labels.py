@@ -70,7 +70,8 @@ def table(reports: dict[str, VerifyReport | str]) -> Table:
             report.c2pa.state or "none",
             _yes(report.ai_disclosure.ai_made),
             _yes(report.watermark.found),
-            f"{record.found_by}" + ("" if record.agrees_with_audit_log else " (!)")
+            # (!) where the file disagrees with the log; a fingerprint claims nothing.
+            f"{record.found_by}" + (" (!)" if record.agrees_with_audit_log is False else "")
             if record
             else "none",
             _yes(conformance.eu_ai_act_art50.conformant),

@@ -125,19 +125,46 @@ def keys_create(
     role: Annotated[
         str, typer.Option(help="admin, rights_holder, operator, auditor, conservator or regulator")
     ],
-    name: Annotated[str, typer.Option(help="Who the key is for.")],
+    name: Annotated[
+        str | None,
+        typer.Option(help="A new holder: who the key is for. Refused if the name exists."),
+    ] = None,
     holder: Annotated[
-        str | None, typer.Option(help="rights_holder only: the holder's name (default: --name).")
+        str | None,
+        typer.Option(help="An existing holder, whatever its role: adds a key to it."),
     ] = None,
 ) -> None:
     """Create an API key and print it. It is shown once and stored only hashed."""
     from governance.auth.service import create_key
 
     with cli_session() as (session, services):
-        key, plaintext = create_key(session, services.audit, role, name, holder)
-        key_id = key.id
-    errors.print(f"key {key_id} ({role}, {name}); store it now, it is not shown again:")
+        key, plaintext = create_key(session, services.audit, role, name, holder=holder)
+        key_id, key_name = key.id, key.name
+    errors.print(
+        f"key {key_id} ({role}, {key_name}); store it now, it is not shown again:", markup=False
+    )
     print(plaintext)
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List the keys, tab-separated: id, name, role, holder, created, revoked. Never a secret."""
+    from governance.auth.service import list_keys
+
+    with cli_session() as (session, _services):
+        listed = list_keys(session)
+    print("id\tname\trole\tholder\tcreated\trevoked")
+    for key in listed:
+        revoked = key.revoked_at.isoformat() if key.revoked_at else "-"
+        row = [str(key.id), key.name, key.role, key.holder or "-", key.created_at.isoformat()]
+        # A name may hold tabs or newlines; escaped, each key stays one row of six cells.
+        print("\t".join(_cell(cell) for cell in [*row, revoked]))
+
+
+def _cell(text: str) -> str:
+    for raw, escaped in (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r")):
+        text = text.replace(raw, escaped)
+    return text
 
 
 @keys_app.command("revoke")

@@ -8,6 +8,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from governance.auth.models import Role
 from governance.credentials.report import ManifestFacts, NoManifest, VerifyReport, WatermarkFound
 from governance.credentials.verify_file import verify
 from governance.db import unit_of_work
@@ -58,7 +59,15 @@ def files_to_verify(paths: list[Path]) -> list[Path]:
     return found
 
 
-def verify_paths(services: Services, paths: list[Path], console: Console) -> VerifyRun:
+# The command reads the database itself, as only its keepers can: it sees what an admin
+# is served (every output that is served to anyone; see calls.status).
+CLI_ROLE = Role.ADMIN
+NOT_APPLICABLE = "not applicable (fingerprint only)"
+
+
+def verify_paths(
+    services: Services, paths: list[Path], console: Console, role: Role = CLI_ROLE
+) -> VerifyRun:
     run = VerifyRun()
     files = files_to_verify(paths)
     columns = (
@@ -70,21 +79,23 @@ def verify_paths(services: Services, paths: list[Path], console: Console) -> Ver
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("verify", total=len(files))
         for path in files:
-            report, error = _verify_one(services, path)
+            report, error = _verify_one(services, role, path)
             run.files.append(Verified(str(path), report, error))
             run.rows.append(summary_row(str(path), report, error))
             progress.advance(task)
     return run
 
 
-def _verify_one(services: Services, path: Path) -> tuple[VerifyReport | None, str | None]:
+def _verify_one(
+    services: Services, role: Role, path: Path
+) -> tuple[VerifyReport | None, str | None]:
     try:
         data = path.read_bytes()
     except OSError as exc:
         return None, f"cannot be read: {exc.strerror or exc}"
     try:
         with unit_of_work(services.engine) as session:
-            return verify(session, services, data, path.name), None
+            return verify(session, services, role, data, path.name), None
     except GovernError as exc:
         return None, f"{exc.code}: {exc.detail}"
 
@@ -115,7 +126,8 @@ def summary_row(name: str, report: VerifyReport | None, error: str | None) -> di
         "ai_made": report.ai_disclosure.ai_made,
         "watermark": report.watermark.found,
         "record": f"call {record.call_id} by {record.found_by}" if record else "",
-        "agrees": record.agrees_with_audit_log if record else None,
+        "found_by": record.found_by if record else None,
+        "agrees": _agrees(record.agrees_with_audit_log) if record else None,
         "eu_art50": report.conformance.eu_ai_act_art50.conformant,
         "gb_45438": report.conformance.gb_45438_2025.conformant,
         "error": None,
@@ -161,7 +173,7 @@ def print_report(report: VerifyReport, console: Console) -> None:
             f"  service record: call {record.call_id}, manifest {record.manifest_id} "
             f"(found by {record.found_by}); identical to the output: "
             f"{'yes' if record.identical_to_output else 'no'}; agrees with the audit log: "
-            f"{'yes' if record.agrees_with_audit_log else 'NO'}"
+            f"{_agrees(record.agrees_with_audit_log, 'yes', 'NO')}"
         )
         if record.recovered_manifest:
             state = record.recovered_manifest.state
@@ -171,8 +183,19 @@ def print_report(report: VerifyReport, console: Console) -> None:
             )
     else:
         console.print("  service record: none (not an output of this service, or unrecognisable)")
+    origin = implicit.origin
+    if origin is not None:
+        console.print(f"  implicit label's ProduceID: {origin.verdict}: {origin.detail}")
     for regime in (report.conformance.eu_ai_act_art50, report.conformance.gb_45438_2025):
         verdict = "conformant" if regime.conformant else "NOT conformant"
         console.print(f"  {regime.regime}: {verdict}")
         for check in regime.checks:
             console.print(f"    {'ok ' if check.passed else 'no '} {check.name}: {check.detail}")
+
+
+def _agrees(agrees: bool | None, yes: str | bool = True, no: str | bool = False) -> str | bool:
+    """Agreement with the audit log; a record found by fingerprint alone claims nothing
+    to agree or disagree with, which is neither yes nor no."""
+    if agrees is None:
+        return NOT_APPLICABLE
+    return yes if agrees else no

@@ -6,6 +6,12 @@ keys or their meaning is a new version. Sections whose keys differ by case (no
 manifest, an unreadable one, a readable one; a watermark found or not) are one model
 per case, so each case's JSON keeps exactly its own keys. No other key is allowed:
 a stored report either parses as this schema or is not of it.
+
+Version 2: what the report says of the service's records (`record`, `fingerprint`, a
+manifest recovered from the service's store, the visible label it drew) is only what
+the asking key may be served of those outputs (`calls.status.may_read_output`); what
+the file says of itself is reported to anyone. `implicit_labels.origin` is new: the
+TC260 label's ProduceID checked against the labels the service issued.
 """
 
 from typing import Any, Literal
@@ -79,10 +85,28 @@ class AiDisclosure(_Section):
     implicit_labels_say_ai: bool
 
 
+class LabelOrigin(_Section):
+    """The TC260 label's ProduceID against the labels this service issued."""
+
+    produce_id: str
+    verdict: Literal["this_file", "altered", "another_file", "not_issued", "other_producer"] = (
+        Field(
+            description="this_file: the service issued this label for this file, as recorded; "
+            "altered: for this file, but its fields differ from the record; another_file: "
+            "the ProduceID is the service's label of another output (a copied label); "
+            "not_issued: the label names this service as producer, but no output the caller "
+            "may be served has this ProduceID; other_producer: another producer's label"
+        )
+    )
+    detail: str
+
+
 class ImplicitLabels(_Section):
     tc260_aigc: dict[str, str] | None
     problems: list[str]
     digital_source_type: str | None
+    # None where the file carries no TC260 label naming a ProduceID.
+    origin: LabelOrigin | None
 
 
 class VisibleLabelSeen(VisibleLabel):
@@ -124,7 +148,8 @@ class ServiceRecord(ManifestMatch):
 
     identical_to_output: bool
     recovered_manifest: RecoveredManifest | None
-    # None where the record was found by fingerprint alone: that claims nothing to check.
+    # None where the record was found by fingerprint alone: that claims nothing to check
+    # (not applicable, which is neither agreeing nor disagreeing).
     agrees_with_audit_log: bool | None
     checks: list[Check]
 
@@ -141,7 +166,7 @@ class Conformance(_Section):
 
 
 class VerifyReport(_Section):
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     file: FileFacts
     c2pa: ManifestFacts | UnreadableManifest | NoManifest
     ai_disclosure: AiDisclosure
@@ -150,6 +175,7 @@ class VerifyReport(_Section):
     visible_label: VisibleLabelSeen | None
     watermark: WatermarkFound | NoWatermark
     fingerprint: Fingerprint
+    # None where the service has no record of this file that the caller may be served.
     record: ServiceRecord | None
     conformance: Conformance
 

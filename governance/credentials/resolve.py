@@ -7,6 +7,9 @@ import numpy as np
 from PIL import Image
 from sqlmodel import Session, col, select
 
+from governance.auth.models import Role
+from governance.calls.models import ModelCall
+from governance.calls.status import CallStatus, may_read_output
 from governance.credentials.fingerprint_index import labels_near, labels_with_phash
 from governance.credentials.models import OutputLabel
 from governance.errors import UnknownBindingAlgorithm
@@ -29,6 +32,38 @@ class Found:
 
 def label_by_manifest(session: Session, manifest_id: str) -> OutputLabel | None:
     return session.exec(select(OutputLabel).where(OutputLabel.manifest_id == manifest_id)).first()
+
+
+def served(session: Session, role: Role, found: list[Found]) -> list[Found]:
+    """The labels among `found` whose outputs `role` may be served, in order.
+
+    Every look-up answers through this (matches, verification, implicit labels): a
+    label, its manifest and its call say what the output is, so they go only where the
+    output itself may (`calls.status.may_read_output`), and a withheld one is as absent.
+    """
+    call_ids = {f.label.call_id for f in found}
+    if not call_ids:
+        return []
+    statuses = dict(
+        session.exec(
+            select(ModelCall.id, ModelCall.status).where(col(ModelCall.id).in_(call_ids))
+        ).all()
+    )
+    return [
+        f
+        for f in found
+        if f.label.call_id in statuses
+        and may_read_output(role, CallStatus(statuses[f.label.call_id]))
+    ]
+
+
+def served_label(session: Session, role: Role, manifest_id: str) -> OutputLabel | None:
+    """The label of `manifest_id` if `role` may be served its output, else None."""
+    label = label_by_manifest(session, manifest_id)
+    if label is None:
+        return None
+    found = served(session, role, [Found(label, "manifest", 1.0)])
+    return found[0].label if found else None
 
 
 def by_binding(session: Session, services: Services, alg: str, value: str) -> list[Found]:
@@ -62,10 +97,16 @@ def by_watermark(
 
 
 def by_fingerprint(
-    session: Session, services: Services, image: Image.Image, limit: int = 5
+    session: Session,
+    services: Services,
+    image: Image.Image,
+    limit: int = 5,
+    *,
+    role: Role | None = None,
 ) -> list[Found]:
     """Labels whose pHash and dHash are both within the registry's match distances, best
-    first by the sum of the two distances, ties by label id."""
+    first by the sum of the two distances, ties by label id: with `role`, only those it
+    may be served (filtered before the limit, so withheld ones take no place)."""
     hashes = fingerprint(image)
     settings = services.settings
     near = labels_near(
@@ -86,18 +127,21 @@ def by_fingerprint(
         labels = {label.id: label for label in session.exec(query)}
         # An indexed label is missing only where the session that indexed it, having
         # written it itself, then rolled it back: skip it rather than fail the look-up.
-        found += [
+        near_ones = [
             Found(labels[i], "fingerprint", round(1 - d / 128, 4)) for i, d in chunk if i in labels
         ]
+        found += near_ones if role is None else served(session, role, near_ones)
     return found[:limit]
 
 
-def by_content(session: Session, services: Services, image: Image.Image) -> list[Found]:
-    """Watermark first (exact), then fingerprints; one entry per manifest, best first."""
+def by_content(session: Session, services: Services, image: Image.Image, role: Role) -> list[Found]:
+    """Watermark first (exact), then fingerprints; one entry per manifest, best first;
+    only the outputs `role` may be served."""
     rgb = np.asarray(image.convert("RGB"), dtype=np.uint8)
-    _, found = by_watermark(session, services, rgb)
+    _, marked = by_watermark(session, services, rgb)
+    found = served(session, role, marked)
     seen = {f.label.manifest_id for f in found}
-    for candidate in by_fingerprint(session, services, image):
+    for candidate in by_fingerprint(session, services, image, role=role):
         if candidate.label.manifest_id not in seen:
             found.append(candidate)
             seen.add(candidate.label.manifest_id)

@@ -1,6 +1,6 @@
 """What the label endpoints call: the published root, manifests, soft-binding matches."""
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from governance.auth.service import Principal
 from governance.calls.models import ModelCall
@@ -18,9 +18,10 @@ def ca_pem(services: Services) -> bytes:
 
 def get_manifest(
     session: Session, services: Services, principal: Principal, manifest_id: str
-) -> bytes:
-    """The manifest store, to whom its output may be served: it is what the labelled
-    file carries, so an unreleased output's manifest is as private as the output."""
+) -> tuple[bytes, CallStatus]:
+    """The manifest store and its call's status, to whom its output may be served: it is
+    what the labelled file carries, so an unreleased output's manifest is as private as
+    the output (and, like it, cached by no one)."""
     label = resolve.label_by_manifest(session, manifest_id)
     if label is None:
         raise ManifestNotFound(f"no manifest {manifest_id} was signed by this service")
@@ -28,21 +29,23 @@ def get_manifest(
     assert call is not None
     if not may_read_output(principal.role, call.status):
         raise Forbidden(f"the manifest of a {call.status} call is not released to {principal.role}")
-    return services.blobs.get(label.manifest_store_sha256)
+    return services.blobs.get(label.manifest_store_sha256), call.status
 
 
 def match_binding(
     session: Session, services: Services, principal: Principal, alg: str, value: str, limit: int
 ) -> ManifestMatches:
-    found = resolve.by_binding(session, services, alg, value)
-    return _matches(session, principal, found, limit)
+    found = resolve.served(
+        session, principal.role, resolve.by_binding(session, services, alg, value)
+    )
+    return _matches(found, limit)
 
 
 def match_content(
     session: Session, services: Services, principal: Principal, data: bytes, limit: int
 ) -> ManifestMatches:
     decoded = decode_image(data, services.settings)
-    return _matches(session, principal, resolve.by_content(session, services, decoded.image), limit)
+    return _matches(resolve.by_content(session, services, decoded.image, principal.role), limit)
 
 
 def match_out(found: resolve.Found) -> ManifestMatch:
@@ -57,20 +60,6 @@ def match_out(found: resolve.Found) -> ManifestMatch:
     )
 
 
-def _matches(
-    session: Session, principal: Principal, found: list[resolve.Found], limit: int
-) -> ManifestMatches:
-    """Only the manifests of outputs this caller may be served, as for the outputs."""
-    call_ids = {f.label.call_id for f in found}
-    statuses = dict(
-        session.exec(
-            select(ModelCall.id, ModelCall.status).where(col(ModelCall.id).in_(call_ids))
-        ).all()
-    )
-    visible = [
-        f
-        for f in found
-        if f.label.call_id in statuses
-        and may_read_output(principal.role, CallStatus(statuses[f.label.call_id]))
-    ]
-    return ManifestMatches(matches=[match_out(f) for f in visible[:limit]])
+def _matches(found: list[resolve.Found], limit: int) -> ManifestMatches:
+    """`found` holds only what the caller may be served (resolve.served)."""
+    return ManifestMatches(matches=[match_out(f) for f in found[:limit]])

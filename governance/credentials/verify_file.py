@@ -5,6 +5,11 @@ Nothing here raises for what a file says about itself: an untrusted signer, alte
 pixels, a corrupt manifest or stripped metadata are findings of the report. Only a
 file that is not an image the service reads is refused (4xx). The report's schema,
 and its version, are in report.py.
+
+What the file says of itself (its embedded manifest, its XMP, whether it carries a
+watermark) is reported to anyone; what the service's records say of it only as far as
+the caller may be served the output concerned (`resolve.served`): an output withheld
+from this caller is, in this report, as if the service had none.
 """
 
 import hashlib
@@ -21,7 +26,9 @@ from governance.audit.entries import (
     VisibleLabel,
 )
 from governance.audit.log import read_entry
+from governance.auth.models import Role
 from governance.credentials import resolve
+from governance.credentials.label_origin import label_origin
 from governance.credentials.models import OutputLabel
 from governance.credentials.report import (
     AiDisclosure,
@@ -30,6 +37,7 @@ from governance.credentials.report import (
     FileFacts,
     Fingerprint,
     ImplicitLabels,
+    LabelOrigin,
     ManifestFacts,
     NoManifest,
     NoWatermark,
@@ -51,18 +59,21 @@ from labeling.errors import ManifestReadError
 from labeling.implicit import read_implicit
 
 
-def verify(session: Session, services: Services, data: bytes, name: str = "") -> VerifyReport:
-    """The report for one file; any key may ask (the endpoint has authenticated it)."""
+def verify(
+    session: Session, services: Services, role: Role, data: bytes, name: str = ""
+) -> VerifyReport:
+    """The report for one file, as `role` may be served it; any key may ask."""
     decoded = decode_image(data, services.settings)
     anchors = services.c2pa_trust_anchors
     file_sha256 = hashlib.sha256(data).hexdigest()
     embedded, embedded_error = _inspect(data, decoded.media_type, anchors)
     implicit = read_implicit(decoded.image, data)
     rgb = np.asarray(decoded.image.convert("RGB"), dtype=np.uint8)
-    detection, by_watermark = resolve.by_watermark(session, services, rgb)
-    by_fingerprint = resolve.by_fingerprint(session, services, decoded.image)
+    detection, marked = resolve.by_watermark(session, services, rgb)
+    by_watermark = resolve.served(session, role, marked)
+    by_fingerprint = resolve.by_fingerprint(session, services, decoded.image, role=role)
 
-    found = _record(session, embedded, by_watermark, by_fingerprint)
+    found = _record(session, role, embedded, by_watermark, by_fingerprint)
     recovered: ManifestReport | None = None
     ours = False  # the file carries, verbatim, the manifest this service signed
     if found is not None and found.by != "fingerprint":
@@ -89,6 +100,15 @@ def verify(session: Session, services: Services, data: bytes, name: str = "") ->
     visible = None
     if found is not None and found.by != "fingerprint":
         visible = _visible_in(found.label, decoded.width, decoded.height)
+    origin = label_origin(
+        session,
+        services,
+        role,
+        implicit.aigc,
+        file_sha256=file_sha256,
+        watermark_id=detection.watermark_id if detection else None,
+        image=decoded.image,
+    )
     return VerifyReport(
         file=FileFacts(
             name=name,
@@ -111,6 +131,7 @@ def verify(session: Session, services: Services, data: bytes, name: str = "") ->
             tc260_aigc=implicit.aigc,
             problems=implicit.aigc_problems,
             digital_source_type=implicit.digital_source_type,
+            origin=origin,
         ),
         visible_label=visible,
         watermark=WatermarkFound(**asdict(detection)) if detection else NoWatermark(),
@@ -131,6 +152,7 @@ def verify(session: Session, services: Services, data: bytes, name: str = "") ->
                     visible=visible.model_dump() if visible else None,
                     width=decoded.width,
                     height=decoded.height,
+                    origin=_origin_check(origin),
                 )
             ),
         ),
@@ -165,16 +187,26 @@ def _regime(regime: conformance.Regime) -> Regime:
     return Regime.model_validate(regime.to_json())
 
 
+def _origin_check(origin: LabelOrigin | None) -> conformance.Check | None:
+    """The label's origin as a conformance finding; another producer's label is judged
+    by its fields alone, as the service has nothing to say of it."""
+    if origin is None or origin.verdict == "other_producer":
+        return None
+    return conformance.Check("label_origin", origin.verdict == "this_file", origin.detail)
+
+
 def _record(
     session: Session,
+    role: Role,
     embedded: ManifestReport | None,
     by_watermark: list[resolve.Found],
     by_fingerprint: list[resolve.Found],
 ) -> resolve.Found | None:
-    """The service's label for this file: by its manifest, else its watermark, else its
-    fingerprint (the weakest: a near-duplicate of an output is reported as such)."""
+    """The service's label for this file, among those `role` may be served: by its
+    manifest, else its watermark, else its fingerprint (the weakest: a near-duplicate of
+    an output is reported as such)."""
     if embedded is not None and embedded.manifest_id:
-        label = resolve.label_by_manifest(session, embedded.manifest_id)
+        label = resolve.served_label(session, role, embedded.manifest_id)
         if label is not None:
             return resolve.Found(label, "manifest", 1.0)
     if by_watermark:

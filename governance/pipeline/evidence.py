@@ -49,16 +49,29 @@ class InputRightsEvidence(Evidence):
     matches: list[InputMatch]
 
 
+class NameWord(BaseModel):
+    word: str  # as the registered name writes it
+    weight: str  # distinctive, common or initial (rights.names.word_class)
+
+
 class NamedWork(BaseModel):
     work_id: int
     named: str  # "title" or "creator"
-    key: str  # the folded name found in the prompt
+    name: str  # the title or creator as registered
+    form: str  # which form of it the prompt uses (rights.names.NameForm)
+    key: str  # that form's folded words (looked up run together, as stored)
+    matched: str  # the prompt's own text that reads as it
+    words: list[NameWord]
     terms: dict[str, str]
     refuses: bool
-    flagged: bool  # the work forbids it, but a one-word name is too common to refuse on
+    flagged: bool  # the work forbids it, but the name's words are too common to refuse on
+    why: str
 
 
 class PromptCheckEvidence(Evidence):
+    """Version 2: which form of which name matched, its words weighed, and why."""
+
+    schema_version: ClassVar[int] = 2
     named_works: list[NamedWork]
 
 

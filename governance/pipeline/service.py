@@ -23,6 +23,7 @@ from governance.pipeline.context import CallContext, GenerationInput, Restoratio
 from governance.pipeline.run import run
 from governance.services import Services
 from labeling.c2pa_sign import Ingredient
+from rights.confusables import is_blank
 from rights.fingerprints import HIGH_DEPTH, gray8
 
 
@@ -123,7 +124,8 @@ def generate(
     settings = services.settings
     if len(body.prompt) > settings.max_prompt_chars:
         raise InvalidInput(f"the prompt is longer than {settings.max_prompt_chars} characters")
-    if not body.prompt.strip():
+    if is_blank(body.prompt):
+        # Invisible characters alone show nothing: such a prompt is blank too.
         raise InvalidInput("the prompt is blank")
     low, high = settings.generation_min_side, settings.generation_max_side
     for side, value in (("width", body.width), ("height", body.height)):

@@ -1,4 +1,8 @@
-"""Matching an image against the registered works: exact pixels, then perceptual hashes."""
+"""Matching an image against the registered works: exact pixels, then perceptual hashes.
+
+A flat picture (rights.fingerprints: too little in its pHash) matches nothing, not even
+a work of the same pixels: a solid colour or a one-pixel strip could be anyone's.
+"""
 
 from PIL import Image
 from sqlmodel import Session
@@ -8,7 +12,11 @@ from governance.images import decode_image
 from governance.services import Services
 from governance.works.schemas import MatchOut, MatchResult
 from rights import registry
-from rights.fingerprints import fingerprint
+from rights.fingerprints import Fingerprints, fingerprint
+from rights.match_index import Match
+
+# Every work a new registration matches is looked at for the holder's own, not a few.
+MAX_CANDIDATES = 1000
 
 
 def match_file(session: Session, services: Services, data: bytes, limit: int) -> MatchResult:
@@ -24,6 +32,8 @@ def match_image(
     """Registered works that `image` matches, best first: exact pixels, then perceptual."""
     settings, index = services.settings, services.match_index
     prints = fingerprint(image)
+    if prints.flat:
+        return []
     exact = registry.work_by_pixels(session, prints.pixel_sha256)
     index.refresh(session)
     found = index.search(prints, settings.match_phash_max, settings.match_dhash_max, limit)
@@ -53,3 +63,14 @@ def match_image(
         )
     matches.sort(key=lambda m: (m.distance, not m.exact, m.work_id))
     return matches[:limit]
+
+
+def own_duplicate(
+    session: Session, services: Services, holder_id: int, prints: Fingerprints
+) -> Match | None:
+    """The holder's own registered work that this picture matches, the closest, if any."""
+    settings, index = services.settings, services.match_index
+    index.refresh(session)
+    found = index.search(prints, settings.match_phash_max, settings.match_dhash_max, MAX_CANDIDATES)
+    own = registry.works_of_holder(session, holder_id, {m.work_id for m in found})
+    return next((m for m in found if m.work_id in own), None)

@@ -20,7 +20,9 @@ from governance.auth.models import Role
 from governance.auth.service import Principal, require_role
 from governance.db import after_commit
 from governance.errors import (
+    DuplicatePicture,
     DuplicateWork,
+    ImageTooFlat,
     InvalidInput,
     InvalidLicense,
     InvalidTerms,
@@ -30,6 +32,7 @@ from governance.errors import (
 from governance.images import DecodedImage, decode_image
 from governance.metadata import parse_metadata_field
 from governance.services import Services
+from governance.works import matching
 from governance.works.schemas import (
     TermsHistory,
     TermsVersionOut,
@@ -42,9 +45,10 @@ from labeling.errors import ManifestReadError
 from rights import registry
 from rights.embedded_terms import terms_from_assertions, terms_from_xmp
 from rights.errors import DuplicateWorkError, InvalidLicenseError, InvalidTermsError
-from rights.fingerprints import fingerprint, hash_hex
+from rights.fingerprints import FLAT_MAX_BITS, Fingerprints, fingerprint, hash_hex
+from rights.licenses import normalise_license
 from rights.models import Work, WorkFingerprint, WorkTermsVersion
-from rights.terms import Signal, Use
+from rights.terms import Signal, Use, parse_declared_terms
 
 READERS = (Role.AUDITOR, Role.ADMIN)
 
@@ -77,7 +81,13 @@ def register_work(
     settings = services.settings
     assert principal.holder_id is not None, "rights holder keys always belong to a holder"
     decoded = decode_image(data, settings)
+    prints = _fingerprints(decoded)
+    with _rights_errors():
+        # What is wrong with the request itself is said before any duplicate is sought.
+        normalise_license(metadata.license)
+        parse_declared_terms(metadata.terms)
     signal_sets, reads = embedded_terms(decoded, services.c2pa_trust_anchors)
+    _refuse_duplicates(session, services, principal.holder_id, prints)
     new = registry.NewWork(
         holder_id=principal.holder_id,
         title=metadata.title,
@@ -88,7 +98,7 @@ def register_work(
         width=decoded.width,
         height=decoded.height,
         byte_size=len(data),
-        fingerprints=fingerprint(decoded.image),
+        fingerprints=prints,
         declared_terms=metadata.terms,
         embedded_signals=signal_sets,
         embedded_reads=reads,
@@ -114,6 +124,35 @@ def register_work(
     staged = services.blobs.stage(data)
     after_commit(session, staged.promote, on_rollback=staged.discard)
     return out
+
+
+def _fingerprints(decoded: DecodedImage) -> Fingerprints:
+    prints = fingerprint(decoded.image)
+    if prints.flat:
+        raise ImageTooFlat(
+            f"the picture is too flat to fingerprint: its perceptual hash has only "
+            f"{prints.phash_bits} of 64 bits set or unset (more than {FLAT_MAX_BITS} are "
+            "needed); a solid colour, a strip one pixel wide or a straight ramp could not be "
+            "told apart from any other like it"
+        )
+    return prints
+
+
+def _refuse_duplicates(
+    session: Session, services: Services, holder_id: int, prints: Fingerprints
+) -> None:
+    """The same pixels are one work whoever registers them; the same picture in another
+    encoding (a match) is one work for one holder. Across holders, a match is left for
+    the rights holders to settle."""
+    # Under the audit lock, held to the end of the transaction: two encodings of one
+    # picture registered at the same moment cannot both miss each other.
+    services.audit.lock(session)
+    same = registry.work_by_pixels(session, prints.pixel_sha256)
+    if same is not None and same.id is not None:
+        raise DuplicateWork(same.id)
+    match = matching.own_duplicate(session, services, holder_id, prints)
+    if match is not None:
+        raise DuplicatePicture(match.work_id, match.phash_distance, match.dhash_distance)
 
 
 def embedded_terms(
@@ -183,7 +222,9 @@ def change_terms(
     require_role(principal, Role.RIGHTS_HOLDER)
     work = _owned_work(session, principal, work_id)
     with _rights_errors():
-        version = registry.change_terms(session, work, terms, principal.actor)
+        version, changed = registry.change_terms(session, work, terms, principal.actor)
+    if not changed:
+        return _work_out(session, work, version)
     services.audit.record(
         session,
         f"work:{work_id}",

@@ -37,7 +37,16 @@ def _fill_the_log(service: Service) -> dict[str, int]:
         json={"terms": {"ai_training": "allowed"}},
     )
     assert changed.status_code == 200, changed.text
-    call = generated(service, generator(service))
+    model = generator(service)
+    call = generated(service, model)
+    # The same weights under another name, released from the first one's clearance.
+    twin = generator(service, "photo-generator again")
+    released = service.client.post(
+        f"/v1/models/{twin}/twins/{model}/release",
+        headers=auth(service.keys["admin"]),
+        json={"reason": "the same weights, relicensed"},
+    )
+    assert released.status_code == 200, released.text
     services = service.app.state.services
     with unit_of_work(services.engine) as session:
         revoke_key(session, services.audit, 2)

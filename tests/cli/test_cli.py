@@ -5,8 +5,10 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlmodel import select
 from typer.testing import CliRunner
 
+from governance.auth.models import ApiKey
 from governance.cli.main import app
 from governance.settings import get_settings
 from tests.support.helpers import encode, photo, png_bytes
@@ -43,6 +45,109 @@ def test_keys_create_prints_a_working_key(env: Path) -> None:
     assert response.status_code == 401 and "revoked" in response.json()["detail"]
     missing = runner.invoke(app, ["keys", "revoke", "9999"])
     assert missing.exit_code == 2 and "NotFound" in missing.output
+
+
+def _create(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, ["keys", "create", *args])
+    return result.exit_code, result.output
+
+
+def _listed() -> list[dict[str, str]]:
+    result = runner.invoke(app, ["keys", "list"])
+    assert result.exit_code == 0, result.output
+    header, *rows = result.stdout.splitlines()
+    return [dict(zip(header.split("\t"), row.split("\t"), strict=True)) for row in rows]
+
+
+def test_keys_create_names_a_new_holder_or_an_existing_one_explicitly(env: Path) -> None:
+    assert _create("--role", "rights_holder", "--name", "Rijksmuseum")[0] == 0
+    # The same name again is refused, whatever the role, and says how to add a key.
+    for role in ("rights_holder", "operator"):
+        code, output = _create("--role", role, "--name", "Rijksmuseum")
+        assert code == 2 and "DuplicateHolder" in output and "--holder" in output
+    # A name that differs only by case is the typo of an existing holder, not a new one.
+    code, output = _create("--role", "rights_holder", "--name", "rijksmuseum")
+    assert code == 2 and "DuplicateHolder" in output and "'Rijksmuseum'" in output
+    # --holder adds to an existing holder and refuses one that does not exist.
+    assert _create("--role", "rights_holder", "--holder", "Rijksmuseum")[0] == 0
+    code, output = _create("--role", "rights_holder", "--holder", "Rijksmusuem")
+    assert code == 2 and "HolderNotFound" in output
+    code, output = _create("--role", "operator", "--holder", "rijksmuseum")
+    assert code == 2 and "HolderNotFound" in output and "did you mean 'Rijksmuseum'" in output
+    # An operator's holder can get a key of another role.
+    assert _create("--role", "operator", "--name", "Ops desk")[0] == 0
+    assert _create("--role", "auditor", "--holder", "Ops desk")[0] == 0
+    for both in (
+        ("--role", "operator"),
+        ("--role", "operator", "--name", "A", "--holder", "Ops desk"),
+        ("--role", "operator", "--name", "  "),
+    ):
+        code, output = _create(*both)
+        assert code == 2 and "InvalidInput" in output
+    listed = _listed()
+    assert [(k["name"], k["role"], k["holder"]) for k in listed] == [
+        ("Rijksmuseum", "rights_holder", "Rijksmuseum"),
+        ("Rijksmuseum", "rights_holder", "Rijksmuseum"),
+        ("Ops desk", "operator", "-"),
+        ("Ops desk", "auditor", "-"),
+    ]
+    # Both of the museum's keys act for the one rights holder; refusals stored nothing.
+    from sqlmodel import Session, col, func, select
+
+    from governance.audit.models import AuditEntry
+    from governance.auth.models import ApiKey
+    from governance.db import make_engine
+    from rights.models import RightsHolder
+
+    engine = make_engine(get_settings().database_url)
+    with Session(engine) as session:
+        assert session.exec(select(func.count()).select_from(RightsHolder)).one() == 1
+        holder_ids = set(
+            session.exec(select(ApiKey.holder_id).where(ApiKey.role == "rights_holder"))
+        )
+        assert len(holder_ids) == 1
+        kinds = session.exec(select(AuditEntry.kind).where(col(AuditEntry.kind).startswith("key.")))
+        assert list(kinds) == ["key.created"] * 4
+    engine.dispose()
+
+
+def test_a_rights_holder_without_keys_is_an_existing_holder(env: Path) -> None:
+    from sqlmodel import Session
+
+    from governance.db import make_engine, migrate
+    from rights.models import RightsHolder
+
+    url = get_settings().database_url
+    migrate(url)
+    engine = make_engine(url)
+    with Session(engine) as session:
+        # As `works import --holder` leaves it: a rights holder that has no key yet.
+        session.add(RightsHolder(name="Lender"))
+        session.commit()
+        (lender_id,) = session.exec(select(RightsHolder.id)).all()
+    engine.dispose()
+    code, output = _create("--role", "rights_holder", "--name", "Lender")
+    assert code == 2 and "DuplicateHolder" in output
+    assert _create("--role", "rights_holder", "--holder", "Lender")[0] == 0
+    (key,) = _listed()
+    assert (key["name"], key["holder"]) == ("Lender", "Lender")
+    engine = make_engine(url)
+    with Session(engine) as session:
+        assert session.exec(select(ApiKey.holder_id)).all() == [lender_id]
+    engine.dispose()
+
+
+def test_keys_list_shows_revocation_and_never_a_secret(env: Path) -> None:
+    assert _listed() == []
+    code, output = _create("--role", "admin", "--name", "Tab\there")
+    secret = output.strip().splitlines()[-1]
+    assert code == 0 and secret.startswith("gov_")
+    assert runner.invoke(app, ["keys", "revoke", "1"]).exit_code == 0
+    result = runner.invoke(app, ["keys", "list"])
+    assert secret not in result.output and secret[4:20] not in result.output
+    (key,) = _listed()
+    assert key["id"] == "1" and key["name"] == "Tab\\there" and key["role"] == "admin"
+    assert key["created"].startswith("20") and key["revoked"].startswith("20")
 
 
 def test_works_import_registers_good_files_and_reports_bad_ones(env: Path) -> None:

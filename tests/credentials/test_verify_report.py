@@ -36,7 +36,7 @@ def test_served_reports_state_their_version_and_parse_back_unchanged(service: Se
         "photograph": _served(service, encode(np_image(4, 128))),
     }
     for name, body in served.items():
-        assert body["schema_version"] == 1, name
+        assert body["schema_version"] == 2, name
         report = VerifyReport.model_validate(body)
         # Every key the API served is in the model, under its wire name.
         assert report.to_json() == body, name
@@ -55,10 +55,16 @@ def test_served_reports_state_their_version_and_parse_back_unchanged(service: Se
 def test_a_report_of_another_version_or_shape_does_not_parse(service: Service) -> None:
     body = _served(service, encode(np_image(5, 128)))
     VerifyReport.model_validate(body)
-    later = {**body, "schema_version": 2}
+    earlier = {**body, "schema_version": 1}
+    later = {**body, "schema_version": 3}
     missing = {k: v for k, v in body.items() if k != "watermark"}
     extra = {**body, "file": {**body["file"], "colour": "red"}}
-    for changed in (later, missing, extra):
+    # Version 1 had no implicit_labels.origin: a version 1 report lacks it.
+    old_shape = {
+        **body,
+        "implicit_labels": {k: v for k, v in body["implicit_labels"].items() if k != "origin"},
+    }
+    for changed in (earlier, later, missing, extra, old_shape):
         with pytest.raises(ValidationError):
             VerifyReport.model_validate(changed)
 
@@ -68,7 +74,8 @@ def test_the_openapi_document_describes_the_report(service: Service) -> None:
     response = spec["paths"]["/v1/verify"]["post"]["responses"]["200"]
     assert response["content"]["application/json"]["schema"]["$ref"].endswith("/VerifyReport")
     schemas = spec["components"]["schemas"]
-    assert schemas["VerifyReport"]["properties"]["schema_version"]["const"] == 1
+    assert schemas["VerifyReport"]["properties"]["schema_version"]["const"] == 2
+    assert "origin" in schemas["ImplicitLabels"]["properties"]
     assert "from" in schemas["AiDisclosure"]["properties"]
     assert "manifestId" in schemas["ServiceRecord"]["properties"]
 
@@ -87,5 +94,5 @@ def test_the_cli_writes_reports_of_the_schema(
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output
     report = VerifyReport.model_validate_json(result.stdout)
-    assert report.schema_version == 1 and report.file.name == "output.png"
+    assert report.schema_version == 2 and report.file.name == "output.png"
     assert report.record is not None and report.record.agrees_with_audit_log is True

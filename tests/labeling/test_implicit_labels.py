@@ -268,3 +268,31 @@ def test_label_before_signing_keeps_both_the_label_and_the_manifest() -> None:
     implicit = _read(signed)
     assert implicit.aigc is not None and implicit.aigc["ProduceID"] == "m-1"
     assert implicit.digital_source_type == TRAINED
+
+
+def test_the_producers_word_on_a_label_decides_its_conformance() -> None:
+    from labeling.conformance import Check, gb45438
+
+    fields = {"Label": "1", "ContentProducer": "Museum", "ProduceID": "m-1"}
+
+    def implicit(origin: Check | None, problems: list[str] | None = None) -> Check:
+        regime = gb45438(
+            aigc=fields,
+            aigc_problems=problems or [],
+            visible=None,
+            width=64,
+            height=64,
+            origin=origin,
+        )
+        return next(c for c in regime.checks if c.name == "implicit_label")
+
+    judged_alone = implicit(None)
+    assert judged_alone.passed and judged_alone.detail.endswith("id m-1")
+    copied = implicit(Check("label_origin", False, "the label of another file"))
+    assert not copied.passed and copied.detail == "the label of another file"
+    confirmed = implicit(Check("label_origin", True, "issued for this file"))
+    assert confirmed.passed and confirmed.detail.endswith("; issued for this file")
+    # A malformed label fails on its own problems, whatever its producer says.
+    assert implicit(Check("label_origin", True, "x"), ["missing field X"]).detail == (
+        "missing field X"
+    )

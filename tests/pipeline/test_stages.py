@@ -87,7 +87,7 @@ def test_prompt_check_refuses_a_protected_title_and_flags_a_one_word_name(
         assert response.status_code == 201, response.text
     model = _model(service, kind="generation", adapter=GENERATOR, name="painter")
     with harness(service) as h:
-        refused = PromptCheck().run(h.generation(model, "the night watch at dawn"))
+        refused = PromptCheck().run(h.generation(model, "the night watch, as Rembrandt saw it"))
         flagged = PromptCheck().run(h.generation(model, "a portrait of a cat"))
     assert refused.outcome is Outcome.REFUSED
     assert refused.reasons[0].code == "prompt_names_protected_work"
