@@ -2,6 +2,10 @@
 
     python bench/bench_audit.py [--writers 8] [--appends 100] [--proof-size 1000000]
                                 [--export-size 100000] [--postgres URL]
+                                [--check-size 1000000 [--keep DIR]]
+
+--check-size N runs bench/bench_audit_check.py on a log of N entries (check, export
+and verify: time and peak memory, each in its own process) instead of the rest.
 
 Appends go through AuditLog.append, one transaction each (as requests do), with a
 signed checkpoint per transaction. The large logs are bulk-loaded with the same
@@ -13,6 +17,8 @@ import argparse
 import os
 import random
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -152,7 +158,14 @@ def main() -> None:
     parser.add_argument("--proof-size", type=int, default=1_000_000)
     parser.add_argument("--export-size", type=int, default=100_000)
     parser.add_argument("--postgres", default=os.environ.get("GOVERN_TEST_POSTGRES_URL"))
+    parser.add_argument("--check-size", type=int, default=0)
+    parser.add_argument("--keep", help="with --check-size: fill here, or reuse a filled log")
     args = parser.parse_args()
+    if args.check_size:
+        script = Path(__file__).with_name("bench_audit_check.py")
+        options = ["--size", str(args.check_size), *(["--keep", args.keep] if args.keep else [])]
+        subprocess.run([sys.executable, str(script), *options], check=True)
+        return
     console = Console()
     table = Table("figure", "value", "target", title="audit log (this machine)")
     with tempfile.TemporaryDirectory() as tmp:

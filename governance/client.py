@@ -2,7 +2,7 @@
 
     from governance.client import GovernClient
     with GovernClient("http://127.0.0.1:8000", key) as client:
-        call = client.generate(model_id, "a cup of coffee", seed=7)
+        call = client.generate("builtin-generation", "a cup of coffee", seed=7)
         png = client.output(call["id"])
 
 Every method returns the decoded JSON answer (or bytes for files); a 4xx or 5xx
@@ -12,6 +12,7 @@ answer raises `ApiError` carrying the service's stable error code and sentence.
 import json
 from types import TracebackType
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -83,19 +84,31 @@ class GovernClient:
     def register_model(self, model: dict[str, Any]) -> Any:
         return self._json("POST", "/v1/models", json=model)
 
-    def models(self, limit: int = 50, offset: int = 0) -> Any:
-        return self._json("GET", "/v1/models", params={"limit": limit, "offset": offset})
+    def models(self, limit: int = 50, offset: int = 0, name: str | None = None) -> Any:
+        """A page of models; with `name`, of that name's versions only."""
+        params: dict[str, Any] = {"limit": limit, "offset": offset}
+        if name is not None:
+            params["name"] = name
+        return self._json("GET", "/v1/models", params=params)
 
-    def model_by_name(self, name: str) -> Any:
-        offset = 0
-        while True:
-            page = self.models(limit=200, offset=offset)
-            for model in page["items"]:
-                if model["name"] == name:
-                    return model
-            offset += len(page["items"])
-            if not page["items"] or offset >= page["total"]:
+    def model(self, model: int | str, version: str | None = None) -> Any:
+        """A model by id; by name, the version a call naming it gets (or `version`)."""
+        params = {"version": version} if version is not None else {}
+        return self._json("GET", f"/v1/models/{_segment(model)}", params=params)
+
+    def model_by_name(self, name: str, version: str | None = None) -> Any:
+        """The version of `name` that calls naming it get (or `version`); 404 if none."""
+        if name.isdigit() or "/" in name:
+            # Not addressable in a path: a digit name would read as an id.
+            page = self.models(limit=200, name=name)
+            matching = [m for m in page["items"] if version in (None, m["version"])]
+            if not matching:
                 raise ApiError(404, "ModelNotFound", f"no model is named '{name}'")
+            return matching[-1]
+        return self.model(name, version)
+
+    def retire_model(self, model_id: int, reason: str) -> Any:
+        return self._json("POST", f"/v1/models/{model_id}/retire", json={"reason": reason})
 
     def clearance(self, model_id: int) -> Any:
         return self._json("GET", f"/v1/models/{model_id}/clearance")
@@ -103,32 +116,40 @@ class GovernClient:
     # Governed calls
     def restore(
         self,
-        model_id: int,
+        model_id: int | str,
         image: bytes,
         mask: bytes,
         parameters: dict[str, Any] | None = None,
         visible_label: bool | None = None,
+        version: str | None = None,
     ) -> Any:
+        """`model_id`: an id, or a name (its newest cleared version, or `version`)."""
         files = {
             "file": ("image", image, "application/octet-stream"),
             "mask": ("mask", mask, "application/octet-stream"),
         }
         metadata = json.dumps(
-            {"model": model_id, "parameters": parameters or {}, "visible_label": visible_label}
+            {
+                **_named(model_id, version),
+                "parameters": parameters or {},
+                "visible_label": visible_label,
+            }
         )
         return self._json("POST", "/v1/restorations", files=files, data={"metadata": metadata})
 
     def generate(
         self,
-        model_id: int,
+        model_id: int | str,
         prompt: str,
         seed: int = 0,
         width: int = 512,
         height: int = 512,
         visible_label: bool | None = None,
+        version: str | None = None,
     ) -> Any:
+        """`model_id`: an id, or a name (its newest cleared version, or `version`)."""
         body = {
-            "model": model_id,
+            **_named(model_id, version),
             "prompt": prompt,
             "seed": seed,
             "width": width,
@@ -164,3 +185,11 @@ class GovernClient:
 
     def audit_entries(self, subject: str) -> Any:
         return self._json("GET", "/v1/audit/entries", params={"subject": subject})
+
+
+def _named(model: int | str, version: str | None) -> dict[str, Any]:
+    return {"model": model} if version is None else {"model": model, "version": version}
+
+
+def _segment(model: int | str) -> str:
+    return str(model) if isinstance(model, int) else quote(model, safe="")

@@ -191,3 +191,7 @@ class DuplicatePicture(DuplicateWork):
             f"encoding (perceptual hashes {phash_distance} and {dhash_distance} bits apart).",
         )
         self.existing_work_id = existing_work_id
+
+
+class ModelAlreadyRetired(Conflict):
+    code = "ModelAlreadyRetired"

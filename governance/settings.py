@@ -18,6 +18,11 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=50 * MB, gt=0)
     # Decompression-bomb guard: checked from the image header before decoding.
     max_image_pixels: int = Field(default=64_000_000, gt=0)
+    # Verification and searches read a copy of at most this many pixels (averaged down by
+    # an integer factor): a 62 Mpx PNG took 14 s and 1.3 GB per request read in full. The
+    # watermark reads at 512 px and fingerprints at 32, so nothing is lost; not below a
+    # 512 px square, where the watermark's windows would get too narrow.
+    analysis_max_pixels: int = Field(default=4_000_000, ge=512 * 512)
     # Perceptual-hash distances (of 64 bits) at or below which two images match;
     # measured: re-encodes and resizes stay <= 10, unrelated photographs start at 24.
     match_phash_max: int = Field(default=12, ge=0, le=64)

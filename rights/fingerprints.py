@@ -22,6 +22,7 @@ DHASH_SIDE = 8
 # lie within 16 bits of each other: they would match every picture like them. A picture
 # that varies both ways sets 31 or 32 (the median splits distinct values in half).
 FLAT_MAX_BITS = 8
+_DIGEST_ROWS = 256
 
 
 class HashKind(StrEnum):
@@ -77,22 +78,31 @@ def pixel_sha256(image: Image.Image) -> str:
     if image.mode in HIGH_DEPTH:
         # One form per kind, whatever the container's byte order or integer width.
         kind = "F" if image.mode == "F" else "I"
-        values = np.asarray(image).astype("<f8" if kind == "F" else "<i8")
-        header, data = f"{kind}:{image.width}x{image.height}:", values.tobytes()
+        header = f"{kind}:{image.width}x{image.height}:"
     else:
-        canonical = canonical_pixels(image)
-        header = f"{canonical.mode}:{canonical.width}x{canonical.height}:"
-        data = canonical.tobytes()
+        header = f"{canonical_mode(image)}:{image.width}x{image.height}:"
     digest = hashlib.sha256(header.encode())
-    digest.update(data)
+    # A band of rows at a time: the digest of the rows in order is that of the whole, and
+    # a converted copy of a large scan would cost several times its decoded size.
+    for top in range(0, image.height, _DIGEST_ROWS):
+        band = image.crop((0, top, image.width, min(top + _DIGEST_ROWS, image.height)))
+        if image.mode in HIGH_DEPTH:
+            digest.update(np.asarray(band).astype("<f8" if kind == "F" else "<i8").tobytes())
+        else:
+            digest.update(canonical_pixels(band).tobytes())
     return digest.hexdigest()
 
 
-def canonical_pixels(image: Image.Image) -> Image.Image:
+def canonical_mode(image: Image.Image) -> str:
+    """The mode canonical_pixels gives `image`, without converting it."""
     if image.mode in ("L", "RGB", "RGBA"):
-        return image
-    has_alpha = "A" in image.getbands() or "transparency" in image.info
-    return image.convert("RGBA" if has_alpha else "RGB")
+        return image.mode
+    return "RGBA" if "A" in image.getbands() or "transparency" in image.info else "RGB"
+
+
+def canonical_pixels(image: Image.Image) -> Image.Image:
+    mode = canonical_mode(image)
+    return image if mode == image.mode else image.convert(mode)
 
 
 def gray8(image: Image.Image) -> Image.Image:

@@ -66,3 +66,37 @@ def test_the_client_finds_a_model_on_a_later_page(database_url, tmp_path) -> Non
     with pytest.raises(ApiError):
         admin.model_by_name("m5")
     service.app.state.services.engine.dispose()
+
+
+def test_the_client_names_models_and_versions_and_retires_them(service: Service) -> None:
+    admin = GovernClient(key=service.keys["admin"], http=service.client)
+    operator = GovernClient(key=service.keys["operator"], http=service.client)
+    registered = [
+        admin.register_model(
+            {
+                "name": "studio painter",
+                "kind": "generation",
+                "adapter": adapter,
+                "version": version,
+                "training_manifest": manifest(unrelated_item(n)),
+            }
+        )
+        for n, (version, adapter) in enumerate(
+            [("1", GENERATOR), ("2", "python:tests.support.fake_models:grey_generate")]
+        )
+    ]
+    assert operator.model_by_name("studio painter")["id"] == registered[1]["id"]
+    assert operator.model("studio painter", version="1")["id"] == registered[0]["id"]
+    assert operator.model(registered[0]["id"])["version"] == "1"
+    assert operator.models(name="studio painter")["total"] == 2
+    call = operator.generate("studio painter", "a harbour", width=64, height=64, version="1")
+    assert call["model"]["id"] == registered[0]["id"] and call["status"] == "released"
+    retired = admin.retire_model(registered[1]["id"], "replaced")
+    assert retired["retired"]["reason"] == "replaced"
+    assert (
+        operator.generate("studio painter", "a harbour", width=64, height=64)["model"]["id"]
+        == registered[0]["id"]
+    )
+    with pytest.raises(ApiError) as missing:
+        operator.model_by_name("studio painter", version="3")
+    assert missing.value.status == 404 and "has no version '3'" in missing.value.detail

@@ -11,10 +11,13 @@ from rights.models import UTCDateTime, utcnow
 
 
 class AiModel(SQLModel, table=True):
+    """One version of a named model: a new version is a new row (and id) under its name."""
+
     __tablename__ = "ai_models"
+    __table_args__ = (UniqueConstraint("name", "version", name="uq_ai_models_name_version"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(max_length=200, unique=True)
+    name: str = Field(max_length=200)
     kind: str = Field(max_length=20)
     adapter: str = Field(max_length=1000)
     version: str = Field(max_length=100)
@@ -97,6 +100,22 @@ class TwinRelease(SQLModel, table=True):
     twin_id: int = Field(foreign_key="ai_models.id")
     reason: str = Field(max_length=2000)
     released_by: str = Field(max_length=100)
+    audit_index: int = Field(sa_column=Column(BigInteger, nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+
+
+class ModelRetirement(SQLModel, table=True):
+    """An admin's retirement of one model version, with the reason: a row added, never
+    removed, so the model itself stays as registered and readable."""
+
+    __tablename__ = "model_retirements"
+
+    id: int | None = Field(default=None, primary_key=True)
+    model_id: int = Field(foreign_key="ai_models.id", unique=True)
+    reason: str = Field(max_length=2000)
+    retired_by: str = Field(max_length=100)
     audit_index: int = Field(sa_column=Column(BigInteger, nullable=False))
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)

@@ -12,13 +12,31 @@ from rights.terms import Use
 Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(no_nul)]
 
 
+def not_an_id(name: str) -> str:
+    # A name of digits alone would read as an id wherever a model is named by either.
+    if name.isdigit():
+        raise ValueError("a model's name cannot be digits alone: it would read as an id")
+    return name
+
+
 class ModelIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: Name
+    name: Annotated[Name, AfterValidator(not_an_id)] = Field(
+        description="several versions may share a name; calls that name it get its newest "
+        "cleared version"
+    )
     kind: str = Field(description="restoration, generation or detector")
     adapter: Annotated[str, Field(min_length=1, max_length=1000), AfterValidator(no_nul)]
-    version: Annotated[str, Field(min_length=1, max_length=100), AfterValidator(no_nul)]
+    version: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=100,
+            description="unique per name: the same name and version is refused (409)",
+        ),
+        AfterValidator(no_nul),
+    ]
     weights_sha256: str | None = Field(
         default=None,
         pattern=r"^[0-9a-f]{64}$",
@@ -46,6 +64,13 @@ class ClearanceSummary(BaseModel):
     audit_index: int
 
 
+class RetirementOut(BaseModel):
+    reason: str
+    retired_by: str
+    retired_at: datetime
+    audit_index: int
+
+
 class ModelOut(BaseModel):
     id: int
     name: str
@@ -58,12 +83,29 @@ class ModelOut(BaseModel):
     item_count: int
     datasets: list[DatasetOut]
     clearance: ClearanceSummary
+    retired: RetirementOut | None = Field(
+        description="set once an admin retired this version: its calls are blocked"
+    )
     created_at: datetime
 
 
 class ModelPage(BaseModel):
     items: list[ModelOut]
     total: int
+
+
+class RetireIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=2000,
+            description="why this version may no longer be called; kept in the log",
+        ),
+        AfterValidator(no_nul),
+    ]
 
 
 class TwinReleaseIn(BaseModel):

@@ -11,6 +11,7 @@ from governance.adapters.base import LoadedModel, ModelKind
 from governance.adapters.loader import InvalidAdapterError, parse_adapter
 from governance.aimodels import clearance, twins
 from governance.aimodels.links import link_model_items
+from governance.aimodels.lookup import model_or_404, resolve, retirement_of, versions_of
 from governance.aimodels.models import AiModel, TrainingDataset, TrainingItem
 from governance.aimodels.schemas import (
     ClearanceOut,
@@ -19,6 +20,7 @@ from governance.aimodels.schemas import (
     ModelIn,
     ModelOut,
     ModelPage,
+    RetirementOut,
 )
 from governance.audit.entries import (
     ModelRegistered,
@@ -36,7 +38,6 @@ from governance.errors import (
     InvalidInput,
     InvalidManifest,
     ModelLoadFailed,
-    ModelNotFound,
     WeightsMismatch,
 )
 from governance.model_errors import ModelRunError
@@ -85,10 +86,9 @@ def _register(session: Session, services: Services, body: ModelIn, actor: str) -
             f"the weights the service loaded hash to {loaded.weights_sha256}, "
             f"not {body.weights_sha256}"
         )
-    # Under the audit lock: names stay unique, and works registered meanwhile are seen.
+    # Under the audit lock: versions stay unique, and works registered meanwhile are seen.
     services.audit.lock(session)
-    if session.exec(select(AiModel.id).where(AiModel.name == body.name)).first() is not None:
-        raise DuplicateModel(f"a model named '{body.name}' is registered already")
+    _check_new_version(session, body, kind)
     canonical = manifest.model_dump(mode="json", exclude_none=True)
     model = AiModel(
         name=body.name,
@@ -130,7 +130,22 @@ def _register(session: Session, services: Services, body: ModelIn, actor: str) -
         ),
     )
     clearance.recompute(session, services, model, "registered", actor)
-    return _model_out(session, model)
+    return model_out(session, model)
+
+
+def _check_new_version(session: Session, body: ModelIn, kind: ModelKind) -> None:
+    versions = versions_of(session, body.name)
+    if any(m.version == body.version for m in versions):
+        raise DuplicateModel(
+            f"a model named '{body.name}' with version '{body.version}' is registered "
+            "already: register a new version under another version string"
+        )
+    # A call naming the model gets one of its versions: they must all do the same kind.
+    if versions and versions[0].kind != kind.value:
+        raise InvalidInput(
+            f"model '{body.name}' is a {versions[0].kind} model: its new version must be one "
+            f"too, not a {kind.value} model"
+        )
 
 
 def _load(services: Services, spec: Any, kind: ModelKind) -> LoadedModel:
@@ -199,22 +214,29 @@ def register_builtin_models(services: Services) -> None:
 
 def get_model(session: Session, principal: Principal, model_id: int) -> ModelOut:
     require_role(principal, *READERS)
-    return _model_out(session, model_or_404(session, model_id))
+    return model_out(session, model_or_404(session, model_id))
 
 
-def list_models(session: Session, principal: Principal, limit: int, offset: int) -> ModelPage:
+def get_model_named(
+    session: Session, principal: Principal, name: str, version: str | None
+) -> ModelOut:
+    """The version a call naming `name` (and `version`, if given) would get."""
+    require_role(principal, *READERS)
+    return model_out(session, resolve(session, name, version))
+
+
+def list_models(
+    session: Session, principal: Principal, limit: int, offset: int, name: str | None = None
+) -> ModelPage:
+    """Every model, or every version of the one named `name` (none: an empty page)."""
     require_role(principal, *READERS)
     query = select(AiModel).order_by(col(AiModel.id)).offset(offset).limit(limit)
-    items = [_model_out(session, m) for m in session.exec(query)]
-    total = session.exec(select(func.count()).select_from(AiModel)).one()
-    return ModelPage(items=items, total=total)
-
-
-def model_or_404(session: Session, model_id: int) -> AiModel:
-    model = session.get(AiModel, model_id)
-    if model is None:
-        raise ModelNotFound(f"there is no model {model_id}")
-    return model
+    counted = select(func.count()).select_from(AiModel)
+    if name is not None:
+        query = query.where(AiModel.name == name)
+        counted = counted.where(col(AiModel.name) == name)
+    items = [model_out(session, m) for m in session.exec(query)]
+    return ModelPage(items=items, total=session.exec(counted).one())
 
 
 def get_clearance(session: Session, principal: Principal, model_id: int) -> ClearanceOut:
@@ -252,10 +274,11 @@ def _datasets(session: Session, model: AiModel) -> list[DatasetOut]:
     ]
 
 
-def _model_out(session: Session, model: AiModel) -> ModelOut:
+def model_out(session: Session, model: AiModel) -> ModelOut:
     assert model.id is not None
     row = clearance.latest(session, model.id)
     assert row is not None
+    retired = retirement_of(session, model.id)
     return ModelOut(
         id=model.id,
         name=model.name,
@@ -276,5 +299,13 @@ def _model_out(session: Session, model: AiModel) -> ModelOut:
             computed_at=row.computed_at,
             audit_index=row.audit_index,
         ),
+        retired=RetirementOut(
+            reason=retired.reason,
+            retired_by=retired.retired_by,
+            retired_at=retired.created_at,
+            audit_index=retired.audit_index,
+        )
+        if retired
+        else None,
         created_at=model.created_at,
     )

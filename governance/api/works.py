@@ -7,8 +7,15 @@ from fastapi import APIRouter, Form, Query, UploadFile, status
 
 from governance.api.deps import PrincipalDep, ServicesDep, SessionDep
 from governance.api.params import MAX_ID, WorkId, one_part, read_upload
-from governance.works import matching, service
-from governance.works.schemas import MatchResult, TermsHistory, TermsUpdate, WorkOut, WorkPage
+from governance.works import matching, service, usage
+from governance.works.schemas import (
+    MatchResult,
+    TermsHistory,
+    TermsUpdate,
+    WorkOut,
+    WorkPage,
+    WorkUsage,
+)
 
 router = APIRouter(prefix="/v1/works", tags=["works"])
 
@@ -74,3 +81,16 @@ def change_terms(
 @router.get("/{work_id}/terms/history", response_model=TermsHistory)
 def terms_history(session: SessionDep, principal: PrincipalDep, work_id: WorkId) -> TermsHistory:
     return service.terms_history(session, principal, work_id)
+
+
+@router.get("/{work_id}/usage", response_model=WorkUsage)
+def work_usage(
+    session: SessionDep,
+    services: ServicesDep,
+    principal: PrincipalDep,
+    work_id: WorkId,
+    limit: Annotated[int, Query(ge=1, description="calls per page")] = 50,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
+) -> WorkUsage:
+    page = min(limit, services.settings.page_size_max)
+    return usage.work_usage(session, principal, work_id, page, offset)

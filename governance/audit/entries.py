@@ -154,6 +154,18 @@ class TwinReleased(EntryData):
     reason: str
 
 
+class ModelRetired(EntryData):
+    """An admin's retirement of one model version: its calls are blocked from then on."""
+
+    entry_kind: ClassVar[str] = "model.retired"
+    schema_version: Literal[1] = 1
+    model_id: int
+    name: str
+    version: str
+    weights_sha256: str
+    reason: str
+
+
 class CalledModel(_Strict):
     id: int
     name: str
@@ -243,6 +255,7 @@ ENTRY_KINDS: dict[str, type[EntryData]] = {
         ModelRegistered,
         ClearanceRecorded,
         TwinReleased,
+        ModelRetired,
         CallRecorded,
         OutputLabelled,
     )

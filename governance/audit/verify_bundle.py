@@ -6,20 +6,24 @@ and their own fields. bundle.json only says where to look, so every claim it mak
 checked against the signed entries.
 """
 
+import io
 import itertools
 import json
 import zipfile
+import zlib
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import rfc8785
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from governance.audit.merkle import (
     EMPTY_ROOT,
-    MemoryTree,
     leaf_hash,
-    root_from_leaves,
+    node_hash,
+    range_hash,
     verify_consistency,
     verify_inclusion,
 )
@@ -46,85 +50,143 @@ class BundleError(ValueError):
     """The first part of a bundle that does not verify, in words."""
 
 
-def read_bundle(path: Path) -> dict[str, bytes]:
+class Bundle:
+    """A bundle's files, read whole when small and line by line when large. Over a dict
+    of bytes (tests, downloaded zips), a folder, or an open zip."""
+
+    def __init__(
+        self, files: Mapping[str, bytes] | Path, archive: zipfile.ZipFile | None = None
+    ) -> None:
+        self._files, self._archive = files, archive
+
+    def names(self) -> set[str]:
+        if self._archive is not None:
+            return {n for n in self._archive.namelist() if not n.endswith("/")}
+        if isinstance(self._files, Path):
+            root = self._files
+            return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+        return set(self._files)
+
+    def open(self, name: str) -> IO[bytes]:
+        if self._archive is not None:
+            return self._archive.open(name)
+        if isinstance(self._files, Path):
+            return (self._files / name).open("rb")
+        return io.BytesIO(self._files[name])
+
+    def read(self, name: str) -> bytes:
+        with self.open(name) as f:
+            return f.read()
+
+    def get(self, name: str, default: bytes = b"") -> bytes:
+        return self.read(name) if name in self.names() else default
+
+
+@contextmanager
+def open_bundle(path: Path) -> Iterator[Bundle]:
+    """A bundle folder or zip, to verify without reading it into memory."""
     if path.is_dir():
-        return {
-            p.relative_to(path).as_posix(): p.read_bytes() for p in path.rglob("*") if p.is_file()
-        }
+        yield Bundle(path)
+        return
     try:
-        with zipfile.ZipFile(path) as archive:
-            return {
-                name: archive.read(name) for name in archive.namelist() if not name.endswith("/")
-            }
+        archive = zipfile.ZipFile(path)
     except Exception as exc:  # zipfile raises many types for damaged or odd archives
         raise BundleError(f"{path}: not a readable bundle folder or zip ({exc})") from None
+    with archive:
+        yield Bundle({}, archive)
 
 
-def bundled_key(files: dict[str, bytes]) -> str:
+def read_bundle(path: Path) -> dict[str, bytes]:
+    """A (small) bundle's files in memory."""
+    with open_bundle(path) as bundle:
+        try:
+            return {name: bundle.read(name) for name in bundle.names()}
+        except Exception as exc:  # a damaged member of a readable zip
+            raise BundleError(f"{path}: not a readable bundle folder or zip ({exc})") from None
+
+
+def _as_bundle(files: Mapping[str, bytes] | Bundle) -> Bundle:
+    return files if isinstance(files, Bundle) else Bundle(files)
+
+
+def bundled_key(files: Mapping[str, bytes] | Bundle) -> str:
     """The verifier key the bundle carries: trust it only if you have no other."""
-    return files.get("public-key.txt", b"").decode(errors="replace").strip()
+    return _as_bundle(files).get("public-key.txt").decode(errors="replace").strip()
 
 
-def verify_bundle(files: dict[str, bytes], verifier_key: str) -> list[str]:
-    """The checks that passed, in order; BundleError at the first that does not."""
+def verify_bundle(files: Mapping[str, bytes] | Bundle, verifier_key: str) -> list[str]:
+    """The checks that passed, in order; BundleError at the first that does not.
+    Entries and inclusion proofs are read line by line, so memory stays bounded."""
+    try:
+        return _verify(_as_bundle(files), verifier_key)
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
+        # A zip member damaged past its header shows only when it is read.
+        raise BundleError(f"a file of the bundle cannot be read ({exc})") from None
+
+
+def _verify(bundle: Bundle, verifier_key: str) -> list[str]:
     done: list[str] = []
-    missing = [name for name in REQUIRED if name not in files]
+    names = bundle.names()
+    missing = [name for name in REQUIRED if name not in names]
     if missing:
         raise BundleError(f"missing file(s): {', '.join(missing)}")
-    _check_bundled_keys(files, verifier_key)
+    _check_bundled_keys(bundle, verifier_key)
     try:
-        checkpoint = open_checkpoint(files["checkpoint"].decode(errors="replace"), verifier_key)
+        checkpoint = open_checkpoint(
+            bundle.read("checkpoint").decode(errors="replace"), verifier_key
+        )
     except NoteError as exc:
         raise BundleError(f"checkpoint: {exc}") from None
     done.append(f"checkpoint of size {checkpoint.size} signed by {verifier_key.split('+')[0]}")
-    meta = _json(files, "bundle.json")
+    meta = _json(bundle, "bundle.json")
     _check_meta(meta, checkpoint)
     indexes: list[int] = meta["indexes"]
-    leaves, entries = _entry_leaves(files["entries.jsonl"], indexes)
-    _check_selection(meta["selection"], indexes, entries)
-    done.append(f"{len(leaves)} entries are canonical, in log order and as selected")
+    selection = meta["selection"]
+    _check_range(selection, indexes)
     size, root = checkpoint.size, checkpoint.root
-    tree: MemoryTree | None = None
-    if indexes == list(range(size)):
-        if root_from_leaves(leaves) != root:
-            raise BundleError(
-                "entries.jsonl: the root computed from all entries differs from "
-                "the checkpoint's (an entry was altered, added or removed)"
-            )
-        done.append(f"root of all {size} entries matches the checkpoint")
-        tree = MemoryTree(leaves)
-    else:
-        _check_inclusion(
-            files.get("proofs/inclusion.jsonl", b""),
-            indexes,
-            leaves,
-            size,
-            root,
-        )
-        done.append(f"{len(leaves)} inclusion proofs lead to the checkpoint's root")
-    consistency = _json(files, "proofs/consistency.json")
+    whole = len(indexes) == size and (not indexes or indexes[-1] == size - 1)  # rising: 0..size-1
+    consistency = _json(bundle, "proofs/consistency.json")
     if (
         not isinstance(consistency, list)
         or [p.get("from") if isinstance(p, dict) else None for p in consistency]
         != meta["consistency_from"]
     ):
+        consistency = None  # reported after the entries, as before
+    # The roots of the bundle's first entries at each consistency size, for a whole log.
+    prefix_roots: dict[int, bytes] = {}
+    wanted = {p["from"] for p in consistency or [] if isinstance(p, dict)} if whole else set()
+    with bundle.open("entries.jsonl") as entries, _proof_lines(bundle, whole) as proofs:
+        count, full_root = _stream_entries(
+            entries, proofs, indexes, selection, size, root, wanted, prefix_roots
+        )
+    done.append(f"{count} entries are canonical, in log order and as selected")
+    if whole:
+        if full_root != root:
+            raise BundleError(
+                "entries.jsonl: the root computed from all entries differs from "
+                "the checkpoint's (an entry was altered, added or removed)"
+            )
+        done.append(f"root of all {size} entries matches the checkpoint")
+    else:
+        done.append(f"{count} inclusion proofs lead to the checkpoint's root")
+    if consistency is None:
         raise BundleError("proofs/consistency.json: not the proofs bundle.json lists")
     for number, proof in enumerate(consistency):
-        _check_consistency(number, proof, size, root, tree)
+        _check_consistency(number, proof, size, root, prefix_roots if whole else None)
         done.append(f"consistency from size {proof['from']} to {size}")
     return done
 
 
-def _check_bundled_keys(files: dict[str, bytes], verifier_key: str) -> None:
+def _check_bundled_keys(bundle: Bundle, verifier_key: str) -> None:
     try:
         _name, pinned = parse_verifier_key(verifier_key)
     except NoteError as exc:
         raise BundleError(f"the key to verify with: {exc}") from None
-    if bundled_key(files) != verifier_key:
+    if bundled_key(bundle) != verifier_key:
         raise BundleError("public-key.txt: not the key you pinned (signed by another key?)")
-    if "public-key.pem" in files:
+    if "public-key.pem" in bundle.names():
         try:
-            pem = load_pem_public_key(files["public-key.pem"])
+            pem = load_pem_public_key(bundle.read("public-key.pem"))
             same = raw_public(pem) == raw_public(pinned)  # type: ignore[arg-type]
         except Exception:  # any malformed PEM
             same = False
@@ -132,9 +194,9 @@ def _check_bundled_keys(files: dict[str, bytes], verifier_key: str) -> None:
             raise BundleError("public-key.pem: not the same key as public-key.txt")
 
 
-def _json(files: dict[str, bytes], name: str) -> Any:
+def _json(bundle: Bundle, name: str) -> Any:
     try:
-        return json.loads(files[name])
+        return json.loads(bundle.read(name))
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise BundleError(f"{name}: not valid JSON ({type(exc).__name__})") from None
 
@@ -159,62 +221,104 @@ def _check_meta(meta: Any, checkpoint: Checkpoint) -> None:
         raise BundleError("bundle.json: no selection")
 
 
-def _check_selection(
-    selection: dict[str, Any], indexes: list[int], entries: list[dict[str, Any]]
-) -> None:
+def _check_range(selection: dict[str, Any], indexes: list[int]) -> None:
     if set(selection) == {"from", "to"}:
         if indexes != list(range(selection["from"], selection["to"])):
             raise BundleError("bundle.json: the entries are not the range it names")
-    elif set(selection) == {"subject"}:
-        for number, entry in enumerate(entries, start=1):
-            if entry.get("subject") != selection["subject"]:
-                raise BundleError(
-                    f"entries.jsonl line {number}: not about {selection['subject']!r}"
-                )
-    else:
+    elif set(selection) != {"subject"}:
         raise BundleError("bundle.json: the selection is neither a range nor a subject")
 
 
-def _lines(data: bytes, name: str) -> list[bytes]:
-    if not data:
-        return []
-    if not data.endswith(b"\n"):
-        raise BundleError(f"{name}: the last line is cut off (truncated file)")
-    return data[:-1].split(b"\n")
+def _each_line(stream: IO[bytes], name: str) -> Iterator[bytes]:
+    for line in stream:
+        if not line.endswith(b"\n"):
+            raise BundleError(f"{name}: the last line is cut off (truncated file)")
+        yield line[:-1]
 
 
-def _entry_leaves(data: bytes, indexes: list[int]) -> tuple[list[bytes], list[dict[str, Any]]]:
-    lines = _lines(data, "entries.jsonl")
-    if len(lines) != len(indexes):
+@contextmanager
+def _proof_lines(bundle: Bundle, whole: bool) -> Iterator[Iterator[bytes] | None]:
+    """proofs/inclusion.jsonl line by line, when the bundle is not the whole log."""
+    if whole:
+        yield None
+        return
+    if "proofs/inclusion.jsonl" not in bundle.names():
+        yield iter(())
+        return
+    with bundle.open("proofs/inclusion.jsonl") as stream:
+        yield _each_line(stream, "proofs/inclusion.jsonl")
+
+
+def _stream_entries(
+    stream: IO[bytes],
+    proofs: Iterator[bytes] | None,
+    indexes: list[int],
+    selection: dict[str, Any],
+    size: int,
+    root: bytes,
+    wanted: set[int],
+    prefix_roots: dict[int, bytes],
+) -> tuple[int, bytes]:
+    """Check each entry (and its inclusion proof, or the whole log's root) as it is read:
+    (entries read, root of them all when they are the whole log)."""
+    stack: list[tuple[int, bytes]] = []
+    count = 0
+    if 0 in wanted:
+        prefix_roots[0] = EMPTY_ROOT
+    for number, line in enumerate(_each_line(stream, "entries.jsonl"), start=1):
+        if number > len(indexes):
+            raise BundleError(
+                f"entries.jsonl: more than {len(indexes)} lines, but bundle.json lists "
+                f"{len(indexes)} entries (truncated or padded)"
+            )
+        index = indexes[number - 1]
+        entry, leaf = _entry(line, number, index)
+        if "subject" in selection and entry.get("subject") != selection["subject"]:
+            raise BundleError(f"entries.jsonl line {number}: not about {selection['subject']!r}")
+        if proofs is None:
+            _push(stack, leaf)
+            if number in wanted:
+                prefix_roots[number] = range_hash([h for _, h in stack])
+        else:
+            _check_inclusion(next(proofs, None), number, index, leaf, size, root, len(indexes))
+        count = number
+    if count != len(indexes):
         raise BundleError(
-            f"entries.jsonl: {len(lines)} lines, but bundle.json lists "
+            f"entries.jsonl: {count} lines, but bundle.json lists "
             f"{len(indexes)} entries (truncated or padded)"
         )
-    leaves, entries = [], []
-    for number, (line, index) in enumerate(zip(lines, indexes, strict=True), start=1):
-        try:
-            parsed = json.loads(line)
-            canonical = rfc8785.dumps(parsed)
-        except (
-            ValueError,
-            UnicodeDecodeError,
-            RecursionError,
-            rfc8785.CanonicalizationError,
-        ) as exc:
-            raise BundleError(
-                f"entries.jsonl line {number}: not JSON ({type(exc).__name__})"
-            ) from None
-        if canonical != line:
-            raise BundleError(
-                f"entries.jsonl line {number}: not RFC 8785 canonical JSON (altered bytes)"
-            )
-        if not isinstance(parsed, dict) or parsed.get("index") != index:
-            raise BundleError(
-                f"entries.jsonl line {number}: is not entry {index} (reordered or replaced)"
-            )
-        leaves.append(leaf_hash(line))
-        entries.append(parsed)
-    return leaves, entries
+    if proofs is not None and next(proofs, None) is not None:
+        raise BundleError(f"proofs/inclusion.jsonl: more proofs than the {count} entries")
+    return count, range_hash([h for _, h in stack]) if stack else EMPTY_ROOT
+
+
+def _push(stack: list[tuple[int, bytes]], leaf: bytes) -> None:
+    level, value = 0, leaf
+    while stack and stack[-1][0] == level:
+        value, level = node_hash(stack.pop()[1], value), level + 1
+    stack.append((level, value))
+
+
+def _entry(line: bytes, number: int, index: int) -> tuple[dict[str, Any], bytes]:
+    try:
+        parsed = json.loads(line)
+        canonical = rfc8785.dumps(parsed)
+    except (
+        ValueError,
+        UnicodeDecodeError,
+        RecursionError,
+        rfc8785.CanonicalizationError,
+    ) as exc:
+        raise BundleError(f"entries.jsonl line {number}: not JSON ({type(exc).__name__})") from None
+    if canonical != line:
+        raise BundleError(
+            f"entries.jsonl line {number}: not RFC 8785 canonical JSON (altered bytes)"
+        )
+    if not isinstance(parsed, dict) or parsed.get("index") != index:
+        raise BundleError(
+            f"entries.jsonl line {number}: is not entry {index} (reordered or replaced)"
+        )
+    return parsed, leaf_hash(line)
 
 
 def _hashes(items: Any, where: str) -> list[bytes]:
@@ -225,29 +329,27 @@ def _hashes(items: Any, where: str) -> list[bytes]:
 
 
 def _check_inclusion(
-    data: bytes, indexes: list[int], leaves: list[bytes], size: int, root: bytes
+    line: bytes | None, number: int, index: int, leaf: bytes, size: int, root: bytes, total: int
 ) -> None:
-    lines = _lines(data, "proofs/inclusion.jsonl")
-    if len(lines) != len(indexes):
-        raise BundleError(f"proofs/inclusion.jsonl: {len(lines)} proofs for {len(indexes)} entries")
-    for number, (line, index, leaf) in enumerate(zip(lines, indexes, leaves, strict=True), 1):
-        where = f"proofs/inclusion.jsonl line {number}"
-        try:
-            proof = json.loads(line)
-        except (ValueError, UnicodeDecodeError, RecursionError):
-            raise BundleError(f"{where}: not JSON") from None
-        if not isinstance(proof, dict) or not isinstance(proof.get("proof"), list):
-            raise BundleError(f"{where}: not a proof")
-        hashes = _hashes(proof["proof"], where)
-        if proof.get("index") != index or not verify_inclusion(leaf, index, size, hashes, root):
-            raise BundleError(
-                f"entries.jsonl line {number} (entry {index}): its inclusion "
-                "proof does not lead to the checkpoint's root"
-            )
+    where = f"proofs/inclusion.jsonl line {number}"
+    if line is None:
+        raise BundleError(f"proofs/inclusion.jsonl: {number - 1} proofs for {total} entries")
+    try:
+        proof = json.loads(line)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise BundleError(f"{where}: not JSON") from None
+    if not isinstance(proof, dict) or not isinstance(proof.get("proof"), list):
+        raise BundleError(f"{where}: not a proof")
+    hashes = _hashes(proof["proof"], where)
+    if proof.get("index") != index or not verify_inclusion(leaf, index, size, hashes, root):
+        raise BundleError(
+            f"entries.jsonl line {number} (entry {index}): its inclusion "
+            "proof does not lead to the checkpoint's root"
+        )
 
 
 def _check_consistency(
-    number: int, proof: Any, size: int, root: bytes, tree: MemoryTree | None
+    number: int, proof: Any, size: int, root: bytes, prefix_roots: dict[int, bytes] | None
 ) -> None:
     where = f"proofs/consistency.json item {number + 1}"
     if (
@@ -264,7 +366,7 @@ def _check_consistency(
         old, size, old_root, root, hashes
     ):
         raise BundleError(f"{where}: size {old} is not a prefix of the checkpoint")
-    if tree is not None and tree.root(old) != old_root:
+    if prefix_roots is not None and prefix_roots.get(old) != old_root:
         raise BundleError(
             f"{where}: the root given for size {old} is not the root of the bundle's first entries"
         )

@@ -3,18 +3,43 @@
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from governance.calls.status import CallStatus
 from governance.text import no_nul
 
+ModelId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+ModelName = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(no_nul)]
+ModelVersion = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(no_nul)]
+MODEL = "a model's id (a number: that version), or its name (a string)"
+VERSION = "with a name only: that version; without it, the name's newest cleared version"
 
-class RestorationMetadata(BaseModel):
-    """The `metadata` JSON string sent beside the image and the mask."""
 
+class NamesAModel(BaseModel):
+    """The model a call asks for: an id, a name, or a name and a version."""
+
+    # Strict: "model": "2" is the name "2" (no model has it), never the id 2.
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    model: int = Field(ge=1, le=2**31 - 1, description="the registered model's id")
+    model: ModelId | ModelName = Field(description=MODEL)
+    version: ModelVersion | None = Field(default=None, description=VERSION)
+
+    @model_validator(mode="after")
+    def _version_goes_with_a_name(self) -> "NamesAModel":
+        if isinstance(self.model, int) and self.version is not None:
+            raise ValueError("an id names one version already: send a version with a name only")
+        return self
+
+    def asked(self) -> dict[str, Any]:
+        """The model as the request named it, for its record; ids record as before."""
+        if self.version is None:
+            return {"model": self.model}
+        return {"model": self.model, "version": self.version}
+
+
+class RestorationMetadata(NamesAModel):
+    """The `metadata` JSON string sent beside the image and the mask."""
+
     parameters: dict[str, Any] = Field(
         default_factory=dict,
         description="none of this version's adapters takes parameters: send none or {}",
@@ -33,11 +58,8 @@ class RestorationMetadata(BaseModel):
         return value
 
 
-class GenerationIn(BaseModel):
-    # Strict: "seed": true or "model": "2" would otherwise be recorded as 1 and 2.
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    model: int = Field(ge=1, le=2**31 - 1, description="the registered model's id")
+class GenerationIn(NamesAModel):
+    # Strict (as its base): "seed": true would otherwise be recorded as 1.
     prompt: Annotated[str, Field(min_length=1), AfterValidator(no_nul)]
     seed: int = Field(default=0, ge=0, le=2**32 - 1)
     width: int = 512

@@ -209,13 +209,11 @@ def audit_export(
     ] = None,
 ) -> None:
     """Write an offline bundle: checkpoint, entries, proofs, public key, README."""
-    from governance.audit.bundle import build_bundle, write_bundle
+    from governance.audit.bundle import export_to
 
     with cli_session() as (session, services):
-        files = build_bundle(session, services, start, end, subject, since or ())
-    written = write_bundle(files, out)
-    entries = files["entries.jsonl"].count(b"\n")
-    console.print(f"wrote {entries} entries and their proofs to {written}")
+        entries = export_to(session, services, out, start, end, subject, since or ())
+    console.print(f"wrote {entries} entries and their proofs to {out}")
 
 
 @audit_app.command("verify")
@@ -231,7 +229,7 @@ def audit_verify(
     ] = False,
 ) -> None:
     """Check a bundle offline, with no database and no service."""
-    from governance.audit.verify_bundle import BundleError, bundled_key, read_bundle, verify_bundle
+    from governance.audit.verify_bundle import BundleError, bundled_key, open_bundle, verify_bundle
 
     if key is None and not trust_bundled_key:
         errors.print(
@@ -241,8 +239,8 @@ def audit_verify(
         )
         raise typer.Exit(2)
     try:
-        files = read_bundle(bundle)
-        passed = verify_bundle(files, key or bundled_key(files))
+        with open_bundle(bundle) as files:
+            passed = verify_bundle(files, key or bundled_key(files))
     except BundleError as exc:
         errors.print(f"[red]FAILED[/red]: {exc}")
         raise typer.Exit(1) from None
@@ -263,14 +261,21 @@ def audit_check(
         ),
     ] = None,
 ) -> None:
-    """Recompute the whole tree from the database and compare it with every checkpoint."""
-    from governance.audit.check import check_log
+    """Recompute the whole tree from the database and compare it with every checkpoint,
+    then reconcile the live rows the API serves with the entries that record them."""
+    from governance.audit.check import MAX_PROBLEMS, check_log
+    from governance.audit.reconcile import reconcile
 
     kept = [path.read_text() for path in checkpoint or []]
     with cli_session() as (session, services):
         size, problems = check_log(session, services.audit, kept)
+        if len(problems) < MAX_PROBLEMS:
+            problems += reconcile(session, limit=MAX_PROBLEMS - len(problems))
     if problems:
         for problem in problems:
-            errors.print(f"[red]problem[/red]: {problem}")
+            errors.print(f"[red]problem[/red]: {problem}", soft_wrap=True)
         raise typer.Exit(1)
-    console.print(f"[green]the log is intact[/green]: {size} entries, every checkpoint verifies")
+    console.print(
+        f"[green]the log is intact[/green]: {size} entries, every checkpoint verifies, "
+        "and the live rows agree with their entries"
+    )

@@ -8,7 +8,7 @@ from governance.calls.status import CallStatus, may_read_output
 from governance.credentials import resolve
 from governance.credentials.schemas import ManifestMatch, ManifestMatches
 from governance.errors import Forbidden, ManifestNotFound
-from governance.images import decode_image
+from governance.images import decode_for_analysis
 from governance.services import Services
 
 
@@ -44,7 +44,7 @@ def match_binding(
 def match_content(
     session: Session, services: Services, principal: Principal, data: bytes, limit: int
 ) -> ManifestMatches:
-    decoded = decode_image(data, services.settings)
+    decoded = decode_for_analysis(data, services.settings)
     return _matches(resolve.by_content(session, services, decoded.image, principal.role), limit)
 
 

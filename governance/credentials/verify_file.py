@@ -50,7 +50,7 @@ from governance.credentials.report import (
     WatermarkFound,
 )
 from governance.credentials.service import match_out
-from governance.images import decode_image
+from governance.images import decode_for_analysis
 from governance.services import Services
 from labeling import conformance
 from labeling.c2pa_read import ManifestReport, inspect
@@ -63,7 +63,9 @@ def verify(
     session: Session, services: Services, role: Role, data: bytes, name: str = ""
 ) -> VerifyReport:
     """The report for one file, as `role` may be served it; any key may ask."""
-    decoded = decode_image(data, services.settings)
+    # Every pixel read below is of a copy bounded by analysis_max_pixels; sizes reported
+    # are the file's.
+    decoded = decode_for_analysis(data, services.settings)
     anchors = services.c2pa_trust_anchors
     file_sha256 = hashlib.sha256(data).hexdigest()
     embedded, embedded_error = _inspect(data, decoded.media_type, anchors)

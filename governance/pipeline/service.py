@@ -7,12 +7,12 @@ from PIL import Image
 from sqlmodel import Session
 
 from governance.adapters.base import ModelKind
+from governance.aimodels.lookup import resolve
 from governance.aimodels.models import AiModel
-from governance.aimodels.service import model_or_404
 from governance.auth.models import Role
 from governance.auth.service import Principal, require_role
 from governance.blobs import keep_blob
-from governance.calls.schemas import CallOut, GenerationIn, RestorationMetadata
+from governance.calls.schemas import CallOut, GenerationIn, NamesAModel, RestorationMetadata
 from governance.calls.service import call_out
 from governance.credentials.build import ManifestParts
 from governance.errors import InputTooLarge, InvalidInput, InvalidMask, WrongModelKind
@@ -28,13 +28,16 @@ from rights.fingerprints import HIGH_DEPTH, gray8
 
 
 def parse_restoration_metadata(raw: str | None) -> RestorationMetadata:
-    return parse_metadata_field(RestorationMetadata, raw, "send {\"model\": <id>} as 'metadata'")
+    return parse_metadata_field(
+        RestorationMetadata, raw, "send {\"model\": <id or name>} as 'metadata'"
+    )
 
 
-def _model_of_kind(session: Session, model_id: int, kind: ModelKind) -> AiModel:
-    model = model_or_404(session, model_id)
+def _model_of_kind(session: Session, asked: NamesAModel, kind: ModelKind) -> AiModel:
+    model = resolve(session, asked.model, asked.version)
     if model.kind != kind.value:
-        raise WrongModelKind(f"model {model_id} is a {model.kind} model, not a {kind} model")
+        named = f"model {asked.model}" if isinstance(asked.model, int) else f"model '{model.name}'"
+        raise WrongModelKind(f"{named} is a {model.kind} model, not a {kind} model")
     return model
 
 
@@ -78,7 +81,7 @@ def restore(
     metadata: RestorationMetadata,
 ) -> CallOut:
     require_role(principal, Role.OPERATOR)
-    model = _model_of_kind(session, metadata.model, ModelKind.RESTORATION)
+    model = _model_of_kind(session, metadata, ModelKind.RESTORATION)
     decoded = _decoded(image_data, services, "image")
     image = _rgb(decoded.image)
     mask = _damage(mask_data, services)
@@ -93,7 +96,7 @@ def restore(
     input_sha256 = keep_blob(session, services.blobs, image_data)
     mask_sha256 = keep_blob(session, services.blobs, mask_data)
     request: dict[str, Any] = {
-        "model": model.id,
+        **metadata.asked(),
         "parameters": metadata.parameters,
         "visible_label": metadata.visible_label,
         "input_sha256": input_sha256,
@@ -131,9 +134,11 @@ def generate(
     for side, value in (("width", body.width), ("height", body.height)):
         if not low <= value <= high:
             raise InvalidInput(f"{side} must be between {low} and {high} pixels, not {value}")
-    model = _model_of_kind(session, body.model, ModelKind.GENERATION)
+    model = _model_of_kind(session, body, ModelKind.GENERATION)
     generation = GenerationInput(
         prompt=body.prompt, seed=body.seed, width=body.width, height=body.height
     )
-    call = CallContext(session, services, principal, model, generation, body.model_dump())
+    # As asked: a name stays a name in the record; the call's model says which version ran.
+    request = {**body.asked(), **body.model_dump(exclude={"model", "version"})}
+    call = CallContext(session, services, principal, model, generation, request)
     return call_out(run(call, plans.GENERATION), model)

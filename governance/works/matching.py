@@ -4,11 +4,13 @@ A flat picture (rights.fingerprints: too little in its pHash) matches nothing, n
 a work of the same pixels: a solid colour or a one-pixel strip could be anyone's.
 """
 
+from dataclasses import replace
+
 from PIL import Image
 from sqlmodel import Session
 
 from governance.errors import InvalidInput
-from governance.images import decode_image
+from governance.images import decode_for_analysis
 from governance.services import Services
 from governance.works.schemas import MatchOut, MatchResult
 from rights import registry
@@ -22,16 +24,26 @@ MAX_CANDIDATES = 1000
 def match_file(session: Session, services: Services, data: bytes, limit: int) -> MatchResult:
     if not 1 <= limit <= 100:
         raise InvalidInput("limit must be between 1 and 100")
-    decoded = decode_image(data, services.settings)
-    return MatchResult(matches=match_image(session, services, decoded.image, limit))
+    decoded = decode_for_analysis(data, services.settings, pixel_digest=True)
+    return MatchResult(
+        matches=match_image(session, services, decoded.image, limit, decoded.pixel_sha256)
+    )
 
 
 def match_image(
-    session: Session, services: Services, image: Image.Image, limit: int = 10
+    session: Session,
+    services: Services,
+    image: Image.Image,
+    limit: int = 10,
+    pixel_sha256: str | None = None,
 ) -> list[MatchOut]:
-    """Registered works that `image` matches, best first: exact pixels, then perceptual."""
+    """Registered works that `image` matches, best first: exact pixels, then perceptual.
+
+    `pixel_sha256` is that of the full image where `image` is a reduced copy of it."""
     settings, index = services.settings, services.match_index
     prints = fingerprint(image)
+    if pixel_sha256 is not None:
+        prints = replace(prints, pixel_sha256=pixel_sha256)
     if prints.flat:
         return []
     exact = registry.work_by_pixels(session, prints.pixel_sha256)

@@ -79,3 +79,45 @@ class MatchOut(BaseModel):
 
 class MatchResult(BaseModel):
     matches: list[MatchOut]
+
+
+class UsageItem(BaseModel):
+    item_id: int
+    match: str = Field(description="exact (same file bytes) or perceptual")
+    distance: int = Field(description="pHash Hamming distance; 0 for exact")
+
+
+class UsageOfUse(BaseModel):
+    verdict: str = Field(description="the model's verdict for this use, all its data judged")
+    work_reasons: list[str] = Field(
+        description="why this work's items counted for the use, as the clearance listed them"
+    )
+
+
+class UsageModel(BaseModel):
+    model_id: int
+    name: str
+    version: str
+    kind: str
+    verdict: str | None = Field(description="the clearance in force; null before any")
+    uses: dict[str, UsageOfUse]
+    items: list[UsageItem]
+    items_total: int
+
+
+class UsageCall(BaseModel):
+    call_id: int
+    kind: str
+    status: str
+    created_at: datetime
+    matched: str = Field(description="what of the call matched the work: input")
+    refused_because_of_this_work: bool
+
+
+class WorkUsage(BaseModel):
+    work_id: int
+    models: list[UsageModel]
+    calls: list[UsageCall]
+    calls_limit: int
+    calls_offset: int
+    calls_more: bool = Field(description="more calls lie beyond this page")

@@ -227,7 +227,10 @@ def test_truncation_is_refused_and_cut_off_entries_are_found(
     monkeypatch.setenv("GOVERN_DATABASE_URL", service.settings.database_url)
     get_settings.cache_clear()
     alone = CliRunner().invoke(app, ["audit", "check"])
-    assert alone.exit_code == 0  # consistent with itself: only an outside record tells
+    # The log alone is consistent with itself; the live rows are not: the two keys whose
+    # entries were cut off are still in the database, recorded by no entry.
+    assert alone.exit_code == 1 and "cut off" not in alone.output, alone.output
+    assert alone.output.count("recorded by no key.created entry") == 2, alone.output
     found = CliRunner().invoke(app, ["audit", "check", "--checkpoint", str(kept)])
     assert found.exit_code == 1 and "cut off" in found.output, found.output
     get_settings.cache_clear()
@@ -240,3 +243,20 @@ def test_a_rolled_back_savepoint_leaves_no_stale_checkpoint(service: Service) ->
         savepoint.rollback()
     with Session(services.engine) as session:
         assert check_log(session, services.audit) == (len(KEYS), [])
+
+
+def test_check_reconciles_the_live_rows_with_their_entries(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    work = register(service.client, service.keys["alice"], png_bytes("coffee")).json()
+    monkeypatch.setenv("GOVERN_DATA_DIR", str(service.settings.data_dir))
+    monkeypatch.setenv("GOVERN_DATABASE_URL", service.settings.database_url)
+    get_settings.cache_clear()
+    intact = CliRunner().invoke(app, ["audit", "check"])
+    assert intact.exit_code == 0 and "live rows agree" in intact.output, intact.output
+    # The log is untouched; the row the API serves is not.
+    tamper(service, f"UPDATE works SET title = 'Forged' WHERE id = {work['id']}")
+    found = CliRunner().invoke(app, ["audit", "check"])
+    assert found.exit_code == 1, found.output
+    assert "title" in found.output and "Forged" in found.output, found.output
+    get_settings.cache_clear()

@@ -47,6 +47,12 @@ def _fill_the_log(service: Service) -> dict[str, int]:
         json={"reason": "the same weights, relicensed"},
     )
     assert released.status_code == 200, released.text
+    retired = service.client.post(
+        f"/v1/models/{twin}/retire",
+        headers=auth(service.keys["admin"]),
+        json={"reason": "superseded"},
+    )
+    assert retired.status_code == 200, retired.text
     services = service.app.state.services
     with unit_of_work(services.engine) as session:
         revoke_key(session, services.audit, 2)

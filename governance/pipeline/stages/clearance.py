@@ -1,6 +1,8 @@
-"""May this model be used at all: its latest training-data clearance must be `cleared`."""
+"""May this model be used at all: it must not be retired, and its latest training-data
+clearance must be `cleared`."""
 
 from governance.aimodels import clearance
+from governance.aimodels.lookup import retirement_of
 from governance.pipeline.context import CallContext
 from governance.pipeline.evidence import ClearanceEvidence
 from governance.pipeline.stage import StageResult, passed, refused
@@ -19,6 +21,13 @@ class ClearanceCheck:
             audit_index=row.audit_index,
             computed_at=row.computed_at.isoformat(),
         )
+        retired = retirement_of(call.session, call.model_id)
+        if retired is not None:
+            detail = (
+                f"model '{call.model.name}' version '{call.model.version}' was retired by "
+                f"{retired.retired_by} (audit entry {retired.audit_index}): {retired.reason}"
+            )
+            return refused(self.name, "model_retired", detail, evidence)
         if row.verdict == Verdict.CLEARED.value:
             return passed(self.name, evidence)
         uses = clearance.evidence_of(row)
