@@ -4,12 +4,13 @@ of one model from a twin's clearance, with the reason kept in the audit log."""
 from sqlmodel import Session
 
 from governance.aimodels import clearance
+from governance.aimodels.lookup import model_or_404
 from governance.aimodels.models import AiModel, TwinRelease
 from governance.aimodels.schemas import TwinOut, TwinReleaseIn
 from governance.audit.entries import TwinReleased
 from governance.auth.models import Role
 from governance.auth.service import Principal, require_role
-from governance.errors import ModelNotFound, NotTwins, TwinAlreadyReleased
+from governance.errors import NotTwins, TwinAlreadyReleased
 from governance.services import Services
 
 
@@ -34,7 +35,7 @@ def release_twin(
     released too. An admin's act, audited before the clearance it changes.
     """
     require_role(principal, Role.ADMIN)
-    model, twin = _model(session, model_id), _model(session, twin_id)
+    model, twin = model_or_404(session, model_id), model_or_404(session, twin_id)
     assert model.id is not None and twin.id is not None
     if twin.id not in {t.id for t in clearance.twins_of(session, model)}:
         raise NotTwins(
@@ -67,13 +68,6 @@ def release_twin(
     session.flush()
     clearance.recompute(session, services, model, f"twin model:{twin.id} released", principal.actor)
     return _twin_out(twin, release)
-
-
-def _model(session: Session, model_id: int) -> AiModel:
-    model = session.get(AiModel, model_id)
-    if model is None:
-        raise ModelNotFound(f"there is no model {model_id}")
-    return model
 
 
 def _twin_out(twin: AiModel, release: TwinRelease | None) -> TwinOut:

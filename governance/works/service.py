@@ -185,7 +185,7 @@ def embedded_terms(
 def get_work(
     session: Session, principal: Principal, work_id: int, at: datetime | None = None
 ) -> WorkOut:
-    work = _readable_work(session, principal, work_id)
+    work = readable_work(session, principal, work_id)
     if at is None:
         version = registry.current_terms(session, work)
     elif at.tzinfo is None:
@@ -239,12 +239,12 @@ def change_terms(
 
 
 def terms_history(session: Session, principal: Principal, work_id: int) -> TermsHistory:
-    work = _readable_work(session, principal, work_id)
+    work = readable_work(session, principal, work_id)
     versions = [_version_out(v) for v in registry.terms_history(session, work)]
     return TermsHistory(work_id=work_id, versions=versions)
 
 
-def _readable_work(session: Session, principal: Principal, work_id: int) -> Work:
+def readable_work(session: Session, principal: Principal, work_id: int) -> Work:
     require_role(principal, Role.RIGHTS_HOLDER, *READERS)
     work = session.get(Work, work_id)
     if work is None:
@@ -255,7 +255,7 @@ def _readable_work(session: Session, principal: Principal, work_id: int) -> Work
 
 
 def _owned_work(session: Session, principal: Principal, work_id: int) -> Work:
-    work = _readable_work(session, principal, work_id)
+    work = readable_work(session, principal, work_id)
     if work.holder_id != principal.holder_id:
         raise NotWorkOwner(f"work {work_id} belongs to another rights holder")
     return work

@@ -18,7 +18,7 @@ from governance.aimodels.models import AiModel, ClearanceLink, ModelClearance
 from governance.auth.service import Principal
 from governance.calls.models import ModelCall
 from governance.works.schemas import UsageCall, UsageItem, UsageModel, UsageOfUse, WorkUsage
-from governance.works.service import _readable_work as readable_work
+from governance.works.service import readable_work
 from rights.terms import FORBIDDING, TermValue
 
 # The stage whose evidence lists the works a call's input matched, and the outcome that
