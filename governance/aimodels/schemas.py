@@ -94,32 +94,24 @@ class ModelPage(BaseModel):
     total: int
 
 
+# An admin's reason for a decision the audit log keeps: one sentence or a few.
+AuditedReason = Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(no_nul)]
+
+
 class RetireIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    reason: Annotated[
-        str,
-        Field(
-            min_length=1,
-            max_length=2000,
-            description="why this version may no longer be called; kept in the log",
-        ),
-        AfterValidator(no_nul),
-    ]
+    reason: AuditedReason = Field(
+        description="why this version may no longer be called; kept in the log"
+    )
 
 
 class TwinReleaseIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    reason: Annotated[
-        str,
-        Field(
-            min_length=1,
-            max_length=2000,
-            description="why this model does not carry the twin's clearance; kept in the log",
-        ),
-        AfterValidator(no_nul),
-    ]
+    reason: AuditedReason = Field(
+        description="why this model does not carry the twin's clearance; kept in the log"
+    )
 
 
 class TwinOut(BaseModel):
