@@ -5,13 +5,16 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
 from governance.aimodels.service import register_builtin_models
 from governance.api import audit, calls, health, labels, models, works
 from governance.api.headers import NOSNIFF, SecurityHeaders
 from governance.api.limits import BodySizeLimit
-from governance.errors import GovernError
+from governance.db import is_busy
+from governance.errors import DatabaseBusy, GovernError
 from governance.services import build_services
 from governance.settings import Settings, get_settings
 
@@ -26,6 +29,9 @@ _HTTP_CODES = {
     413: "FileTooLarge",
     415: "UnsupportedMediaType",
 }
+
+
+_BUSY = "the database was busy and nothing was kept; retry after the time in Retry-After"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -60,7 +66,10 @@ def error_body(code: str, detail: str) -> dict[str, str]:
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(GovernError)
     async def _govern_error(_: Request, exc: GovernError) -> JSONResponse:
-        return JSONResponse(error_body(exc.code, exc.detail), status_code=exc.status)
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, DatabaseBusy) else None
+        return JSONResponse(
+            error_body(exc.code, exc.detail), status_code=exc.status, headers=headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -76,6 +85,13 @@ def _install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             error_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers
         )
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(PoolTimeout)
+    async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+        if is_busy(exc):
+            return await _govern_error(request, DatabaseBusy(_BUSY))
+        raise exc  # a broken database, not a busy one: the bug handler below answers
 
     @app.exception_handler(Exception)
     async def _bug(_: Request, exc: Exception) -> JSONResponse:

@@ -9,7 +9,9 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, event, make_url
+from sqlalchemy import Connection, Engine, event, make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, create_engine
@@ -28,31 +30,96 @@ SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
 log = logging.getLogger("governance")
 
 
-def make_engine(url: str) -> Engine:
+# Connections beside the 40 threads that serve requests (anyio's default): a request
+# waiting for one would otherwise fail after the pool's timeout.
+POOL_SIZE = 20
+POOL_OVERFLOW = 20
+# A connection of the read-only engine (`read_only`): it runs no transaction, and refuses
+# anything but a read.
+READ_ONLY = "govern_read_only"
+_READS = ("select", "with", "pragma", "explain", "values")
+
+
+class WriteOutsideTransaction(RuntimeError):
+    """A write through a read-only session: a bug (`begin_write` was not called)."""
+
+
+def make_engine(url: str, busy_timeout_seconds: float = 10.0) -> Engine:
+    """The engine; a statement that waits `busy_timeout_seconds` for a lock gives up
+    (SQLite's write lock, PostgreSQL's row and advisory locks), as does a request waiting
+    as long for a connection: the caller is answered 503 (`is_busy`)."""
+    pool = {"pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW}
+    pool["pool_timeout"] = busy_timeout_seconds  # type: ignore[assignment]
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-        _sqlite_pragmas(engine)
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": busy_timeout_seconds}, **pool
+        )
+        _sqlite_pragmas(engine, busy_timeout_seconds)
+    else:
+        lock_ms = int(busy_timeout_seconds * 1000)
+        engine = create_engine(
+            url, pool_pre_ping=True, connect_args={"options": f"-c lock_timeout={lock_ms}"}, **pool
+        )
+    _refuse_writes_when_read_only(engine)
+    return engine
 
 
-def _sqlite_pragmas(engine: Engine) -> None:
+def read_only(engine: Engine) -> Engine:
+    """The same database and pool, for reads outside any transaction: each statement sees
+    the latest commit (PostgreSQL's READ COMMITTED, statement by statement) and nothing
+    is held between statements, so a request that reads while it computes (a search, a
+    model run) keeps no lock and no snapshot. Writes are refused."""
+    options: dict[str, object] = {READ_ONLY: True}
+    if engine.dialect.name != "sqlite":
+        options["isolation_level"] = "AUTOCOMMIT"
+    return engine.execution_options(**options)
+
+
+def _refuse_writes_when_read_only(engine: Engine) -> None:
+    @event.listens_for(engine, "before_cursor_execute")
+    def _check(conn: Connection, _c: object, statement: str, *_: object) -> None:
+        if conn.get_execution_options().get(READ_ONLY):
+            verb = statement.lstrip().split(None, 1)[0].lower() if statement.strip() else ""
+            if verb not in _READS:
+                raise WriteOutsideTransaction(
+                    f"'{verb}' in a read-only session: call begin_write first"
+                )
+
+
+def _sqlite_pragmas(engine: Engine, busy_timeout_seconds: float) -> None:
     # pysqlite's own transaction handling defers BEGIN and breaks BEGIN IMMEDIATE,
     # so it is switched off and every transaction begins IMMEDIATE: it holds the write
     # lock from its first statement, so a read followed by a write (the audit log's
-    # next index, then the append) cannot be overtaken by another writer.
+    # next index, then the append) cannot be overtaken by another writer. Reads that are
+    # not part of a write go through `read_only`, which begins nothing: under WAL they
+    # neither wait for the write lock nor hold it.
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: object, _record: object) -> None:
         dbapi_conn.isolation_level = None  # type: ignore[attr-defined]
         cursor = dbapi_conn.cursor()  # type: ignore[attr-defined]
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_seconds * 1000)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn: object) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")  # type: ignore[attr-defined]
+    def _on_begin(conn: Connection) -> None:
+        if not conn.get_execution_options().get(READ_ONLY):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether `exc` says the database was busy, not broken: a lock not had in time
+    (SQLite "database is locked", PostgreSQL lock_timeout) or no free connection."""
+    if isinstance(exc, PoolTimeout):
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    original = exc.orig
+    if getattr(original, "sqlstate", None) == "55P03":  # PostgreSQL: lock_not_available
+        return True
+    message = str(original).lower()
+    return "database is locked" in message or "database table is locked" in message
 
 
 def alembic_config(url: str) -> Config:
@@ -140,6 +207,46 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+_WRITE_ENGINE = "governance.write_engine"
+
+
+@contextmanager
+def request_session(engine: Engine) -> Iterator[Session]:
+    """A request's session: it reads through `read_only(engine)` until the request calls
+    `begin_write`, then writes in one transaction, committed once when the block ends
+    without error. A request that only reads never takes a lock."""
+    # Not expired on commit: `end_reads` commits a read-only transaction mid-request, and
+    # what the request loaded stays usable.
+    with Session(read_only(engine), expire_on_commit=False) as session:
+        session.info[_WRITE_ENGINE] = engine
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def end_reads(session: Session) -> None:
+    """Give back a read-only session's connection before long work (a model run): its
+    next read takes one again. A no-op once the session writes, or outside a request."""
+    if _WRITE_ENGINE in session.info:
+        session.commit()  # reads only: nothing is written
+
+
+def begin_write(session: Session) -> None:
+    """From here on the request writes: its reads so far end, and its one transaction
+    begins now (on SQLite, BEGIN IMMEDIATE: the write lock), so that the reads that decide
+    the writes see the state they change. Call it just before those reads, after any
+    long computation. A no-op in a session that writes already."""
+    engine = session.info.pop(_WRITE_ENGINE, None)
+    if engine is None:
+        return
+    session.commit()  # reads only: nothing is written
+    session.bind = engine
+    session.connection()
 
 
 _AFTER_COMMIT = "governance.after_commit"

@@ -195,3 +195,12 @@ class DuplicatePicture(DuplicateWork):
 
 class ModelAlreadyRetired(Conflict):
     code = "ModelAlreadyRetired"
+
+
+class DatabaseBusy(GovernError):
+    """The database's lock or a connection was not had in time: retry; nothing was kept."""
+
+    status = 503
+    code = "DatabaseBusy"
+    # Seconds; sent as Retry-After.
+    retry_after: ClassVar[int] = 1

@@ -49,7 +49,7 @@ def build_services(settings: Settings) -> Services:
         anchors += "\n" + settings.c2pa_trust_anchors.read_text()
     return Services(
         settings=settings,
-        engine=make_engine(settings.resolved_database_url),
+        engine=make_engine(settings.resolved_database_url, settings.database_busy_timeout_seconds),
         blobs=BlobStore(settings.blob_dir),
         match_index=MatchIndex(),
         # Built here so that the core imports no domain package: the columns are what

@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     # measured: re-encodes and resizes stay <= 10, unrelated photographs start at 24.
     match_phash_max: int = Field(default=12, ge=0, le=64)
     match_dhash_max: int = Field(default=12, ge=0, le=64)
+    # How long a request waits for the database (SQLite's write lock, a PostgreSQL lock,
+    # a free connection) before it is answered 503 with Retry-After, nothing kept.
+    database_busy_timeout_seconds: float = Field(default=10.0, gt=0, le=600)
     page_size_max: int = Field(default=200, gt=0)
     # PEM file of C2PA trust anchors, besides the service's own root, for manifests in
     # uploaded and verified files.

@@ -10,6 +10,7 @@ from governance.aimodels.service import model_out
 from governance.audit.entries import ModelRetired
 from governance.auth.models import Role
 from governance.auth.service import Principal, require_role
+from governance.db import begin_write
 from governance.errors import ModelAlreadyRetired
 from governance.services import Services
 
@@ -18,6 +19,7 @@ def retire_model(
     session: Session, services: Services, principal: Principal, model_id: int, body: RetireIn
 ) -> ModelOut:
     require_role(principal, Role.ADMIN)
+    begin_write(session)
     model = model_or_404(session, model_id)
     assert model.id is not None
     # Under the audit lock: two retirements of one model cannot both pass the check.

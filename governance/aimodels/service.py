@@ -31,7 +31,7 @@ from governance.audit.entries import (
 from governance.auth.models import Role
 from governance.auth.service import Principal, require_role
 from governance.builtin.training_manifests import training_manifest
-from governance.db import unit_of_work
+from governance.db import begin_write, unit_of_work
 from governance.errors import (
     DuplicateModel,
     InvalidAdapter,
@@ -86,6 +86,8 @@ def _register(session: Session, services: Services, body: ModelIn, actor: str) -
             f"the weights the service loaded hash to {loaded.weights_sha256}, "
             f"not {body.weights_sha256}"
         )
+    # The weights are loaded and hashed before the write lock is taken.
+    begin_write(session)
     # Under the audit lock: versions stay unique, and works registered meanwhile are seen.
     services.audit.lock(session)
     _check_new_version(session, body, kind)

@@ -10,6 +10,7 @@ from governance.aimodels.schemas import TwinOut, TwinReleaseIn
 from governance.audit.entries import TwinReleased
 from governance.auth.models import Role
 from governance.auth.service import Principal, require_role
+from governance.db import begin_write
 from governance.errors import NotTwins, TwinAlreadyReleased
 from governance.services import Services
 
@@ -35,6 +36,7 @@ def release_twin(
     released too. An admin's act, audited before the clearance it changes.
     """
     require_role(principal, Role.ADMIN)
+    begin_write(session)
     model, twin = model_or_404(session, model_id), model_or_404(session, twin_id)
     assert model.id is not None and twin.id is not None
     if twin.id not in {t.id for t in clearance.twins_of(session, model)}:

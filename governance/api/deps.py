@@ -7,7 +7,7 @@ from fastapi import Depends, Header, Request
 from sqlmodel import Session
 
 from governance.auth.service import Principal, authenticate
-from governance.db import unit_of_work
+from governance.db import request_session
 from governance.services import Services
 
 
@@ -20,8 +20,9 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 
 
 def get_session(services: ServicesDep) -> Iterator[Session]:
-    """Commit once when the endpoint returns; roll back when it raises."""
-    with unit_of_work(services.engine) as session:
+    """Read without a lock until the service begins writing; commit once when the
+    endpoint returns; roll back when it raises."""
+    with request_session(services.engine) as session:
         yield session
 
 

@@ -13,6 +13,7 @@ from governance.audit.log import size as audit_size
 from governance.calls.models import ModelCall
 from governance.calls.status import CallStatus, keeps_output
 from governance.credentials.record import record_label
+from governance.db import begin_write, end_reads
 from governance.pipeline.context import CallContext, Output, Seal
 from governance.pipeline.plans import Plan
 from governance.pipeline.record import evidence_sha256, record, reserve
@@ -30,6 +31,8 @@ def _until_the_seal(call: CallContext, plan: Plan, results: list[StageResult]) -
         started = time.perf_counter()
         if not _kept(results, check.run(call), started):
             return None
+    # The checks' reads end here: the model runs holding no connection and no lock.
+    end_reads(call.session)
     started = time.perf_counter()
     result, output = plan.model.run(call)
     if not _kept(results, result, started) or output is None:
@@ -46,6 +49,7 @@ def _seal(
 ) -> ModelCall:
     status = status_of(results, plan.always_reviewed(call.services.settings))
     started = time.perf_counter()
+    begin_write(call.session)
     row = reserve(call, status)
     assert row.id is not None
     call.services.audit.lock(call.session)

@@ -18,7 +18,7 @@ from governance.audit.entries import (
 )
 from governance.auth.models import Role
 from governance.auth.service import Principal, require_role
-from governance.db import after_commit
+from governance.db import after_commit, begin_write
 from governance.errors import (
     DuplicatePicture,
     DuplicateWork,
@@ -87,6 +87,8 @@ def register_work(
         normalise_license(metadata.license)
         parse_declared_terms(metadata.terms)
     signal_sets, reads = embedded_terms(decoded, services.c2pa_trust_anchors)
+    # The pixels are read and hashed before the write lock is taken.
+    begin_write(session)
     _refuse_duplicates(session, services, principal.holder_id, prints)
     new = registry.NewWork(
         holder_id=principal.holder_id,
@@ -220,6 +222,7 @@ def change_terms(
     session: Session, services: Services, principal: Principal, work_id: int, terms: Any
 ) -> WorkOut:
     require_role(principal, Role.RIGHTS_HOLDER)
+    begin_write(session)
     work = _owned_work(session, principal, work_id)
     with _rights_errors():
         version, changed = registry.change_terms(session, work, terms, principal.actor)

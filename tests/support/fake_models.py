@@ -1,6 +1,7 @@
 """Plain-function models for the `python:` adapter tests, one per outcome to check."""
 
 import time
+from collections.abc import Callable
 
 import numpy as np
 from PIL import Image
@@ -67,3 +68,13 @@ def photo_generate(prompt: str, seed: int, width: int, height: int) -> np.ndarra
 
     source = Image.fromarray(data.astronaut() if seed % 2 == 0 else data.coffee())
     return np.asarray(source.resize((width, height), Image.Resampling.LANCZOS))
+
+
+# Called while `probing_generate` runs, to see what the request holds meanwhile.
+DURING_RUN: list[Callable[[], object]] = []
+
+
+def probing_generate(prompt: str, seed: int, width: int, height: int) -> np.ndarray:
+    for probe in DURING_RUN:
+        probe()
+    return gradient_generate(prompt, seed, width, height)
