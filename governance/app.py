@@ -10,11 +10,13 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
 from governance.aimodels.service import register_builtin_models
-from governance.api import audit, calls, health, labels, models, works
+from governance.api import audit, calls, docs, health, labels, models, openapi, works
+from governance.api.auth_first import AuthenticateFirst
 from governance.api.headers import NOSNIFF, SecurityHeaders
 from governance.api.limits import BodySizeLimit
+from governance.api.openapi import allowed_methods, declare_errors
 from governance.db import is_busy
-from governance.errors import DatabaseBusy, GovernError
+from governance.errors import BUSY, DatabaseBusy, GovernError, error_body
 from governance.services import build_services
 from governance.settings import Settings, get_settings
 
@@ -31,9 +33,6 @@ _HTTP_CODES = {
 }
 
 
-_BUSY = "the database was busy and nothing was kept; retry after the time in Retry-After"
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     services = build_services(settings)
@@ -44,23 +43,34 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description="Rights, labels, screening and audit for AI models that make or "
         "change images of heritage collections.",
+        # /docs is served from the package (api/docs.py); ReDoc would need a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.services = services
-    app.include_router(health.router)
-    app.include_router(works.router)
-    app.include_router(audit.router)
-    app.include_router(models.router)
-    app.include_router(calls.router)
-    app.include_router(labels.router)
+    routers = [m.router for m in (health, works, audit, models, calls, labels)]
+    for router in routers:
+        declare_errors(router)
+        app.include_router(router)
+    app.include_router(docs.router)
+    app.state.route_methods = allowed_methods(routers)
+    openapi.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
+    # Outside the size limit: an unauthenticated upload is refused before any of it is read.
+    app.add_middleware(AuthenticateFirst, services=services, routes=app.state.route_methods)
     # Added last, so outermost: it also sees the answers BodySizeLimit sends itself.
     app.add_middleware(SecurityHeaders)
     _install_error_handlers(app)
     return app
 
 
-def error_body(code: str, detail: str) -> dict[str, str]:
-    return {"error": code, "detail": detail}
+def _allow(request: Request) -> str:
+    path = request.url.path
+    methods: set[str] = set()
+    for pattern, route_methods in request.app.state.route_methods:
+        if pattern.match(path):
+            methods |= route_methods
+    return ", ".join(sorted(methods))
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -80,17 +90,20 @@ def _install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(error_body("InvalidRequest", "; ".join(parts)), status_code=422)
 
     @app.exception_handler(HTTPException)
-    async def _http_error(_: Request, exc: HTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, "HttpError")
+        headers = exc.headers
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": _allow(request)}
         return JSONResponse(
-            error_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers
+            error_body(code, str(exc.detail)), status_code=exc.status_code, headers=headers
         )
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(PoolTimeout)
     async def _database_error(request: Request, exc: Exception) -> JSONResponse:
         if is_busy(exc):
-            return await _govern_error(request, DatabaseBusy(_BUSY))
+            return await _govern_error(request, DatabaseBusy(BUSY))
         raise exc  # a broken database, not a busy one: the bug handler below answers
 
     @app.exception_handler(Exception)

@@ -7,6 +7,11 @@ Services raise these; a single handler in the app turns them into
 from typing import ClassVar
 
 
+def error_body(code: str, detail: str) -> dict[str, str]:
+    """The body of every error answer."""
+    return {"error": code, "detail": detail}
+
+
 class GovernError(Exception):
     status: ClassVar[int] = 400
     code: ClassVar[str] = "BadRequest"
@@ -195,6 +200,9 @@ class DuplicatePicture(DuplicateWork):
 
 class ModelAlreadyRetired(Conflict):
     code = "ModelAlreadyRetired"
+
+
+BUSY = "the database was busy and nothing was kept; retry after the time in Retry-After"
 
 
 class DatabaseBusy(GovernError):

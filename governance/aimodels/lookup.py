@@ -5,7 +5,7 @@ from sqlmodel import Session, col, select
 
 from governance.aimodels import clearance
 from governance.aimodels.models import AiModel, ModelRetirement
-from governance.errors import InvalidInput, ModelNotFound
+from governance.errors import ModelNotFound
 from rights.clearance import Verdict
 
 
@@ -32,9 +32,11 @@ def resolve(session: Session, model: int | str, version: str | None = None) -> A
     and not retired; when there is none, its newest version not retired, else its newest
     version: a call on it is then blocked, with the reason recorded."""
     if isinstance(model, int):
-        if version is not None:
-            raise InvalidInput("an id names one version already: send a version with a name")
-        return model_or_404(session, model)
+        found = model_or_404(session, model)
+        if version is not None and found.version != version:
+            # An id names one version: with another, the request names nothing.
+            raise ModelNotFound(f"model {model} is version '{found.version}', not '{version}'")
+        return found
     versions = versions_of(session, model)
     if not versions:
         raise ModelNotFound(f"no model is named '{model}'")

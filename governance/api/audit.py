@@ -31,9 +31,9 @@ def key(services: ServicesDep) -> PublicKey:
 def entries(
     session: SessionDep,
     principal: PrincipalDep,
-    start: Annotated[int, Query(le=MAX_INDEX)] = 0,
+    start: Annotated[int, Query(ge=0, le=MAX_INDEX)] = 0,
     end: Annotated[
-        int | None, Query(le=MAX_INDEX, description="exclusive; default start + 100")
+        int | None, Query(ge=0, le=MAX_INDEX, description="exclusive; default start + 100")
     ] = None,
     subject: Annotated[str | None, Query(description="e.g. work:12", pattern=SUBJECT)] = None,
 ) -> EntryPage:
@@ -44,9 +44,9 @@ def entries(
 def inclusion_proof(
     session: SessionDep,
     principal: PrincipalDep,
-    index: Annotated[int, Query(le=MAX_INDEX)],
+    index: Annotated[int, Query(ge=0, le=MAX_INDEX)],
     tree_size: Annotated[
-        int | None, Query(le=MAX_INDEX, description="default: newest checkpoint")
+        int | None, Query(ge=0, le=MAX_INDEX, description="default: newest checkpoint")
     ] = None,
 ) -> InclusionProof:
     return service.inclusion(session, principal, index, tree_size)
@@ -56,9 +56,9 @@ def inclusion_proof(
 def consistency_proof(
     session: SessionDep,
     principal: PrincipalDep,
-    old: Annotated[int, Query(alias="from", le=MAX_INDEX)],
+    old: Annotated[int, Query(alias="from", ge=0, le=MAX_INDEX)],
     new: Annotated[
-        int | None, Query(alias="to", le=MAX_INDEX, description="default: newest")
+        int | None, Query(alias="to", ge=0, le=MAX_INDEX, description="default: newest")
     ] = None,
 ) -> ConsistencyProof:
     return service.consistency(session, principal, old, new)
@@ -69,8 +69,8 @@ def export(
     session: SessionDep,
     services: ServicesDep,
     principal: PrincipalDep,
-    start: Annotated[int | None, Query(alias="from", le=MAX_INDEX)] = None,
-    end: Annotated[int | None, Query(alias="to", le=MAX_INDEX)] = None,
+    start: Annotated[int | None, Query(alias="from", ge=0, le=MAX_INDEX)] = None,
+    end: Annotated[int | None, Query(alias="to", ge=0, le=MAX_INDEX)] = None,
     subject: Annotated[str | None, Query(pattern=SUBJECT)] = None,
 ) -> Response:
     """The offline bundle as a zip (the same as `govern audit export`)."""

@@ -2,12 +2,12 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Path, UploadFile, status
+from fastapi import APIRouter, Form, Path, status
 from fastapi.responses import Response
 
 from governance.api.deps import PrincipalDep, ServicesDep, SessionDep
 from governance.api.headers import served_file_headers
-from governance.api.params import MAX_ID, one_part, read_upload
+from governance.api.params import MAX_ID, OneFile, one_part, read_upload
 from governance.calls import service
 from governance.calls.schemas import CallOut, GenerationIn
 from governance.pipeline import service as pipeline
@@ -21,8 +21,8 @@ def restore(
     session: SessionDep,
     services: ServicesDep,
     principal: PrincipalDep,
-    file: list[UploadFile],
-    mask: list[UploadFile],
+    file: OneFile,
+    mask: OneFile,
     metadata: Annotated[list[str] | None, Form()] = None,
 ) -> CallOut:
     """A governed restoration; refused calls are recorded too (status `blocked`)."""
@@ -40,12 +40,12 @@ def generate(
     return pipeline.generate(session, services, principal, body)
 
 
-@router.get("/calls/{call_id}", response_model=CallOut)
+@router.get("/calls/{call_id:int}", response_model=CallOut)
 def get_call(session: SessionDep, principal: PrincipalDep, call_id: CallId) -> CallOut:
     return service.get_call(session, principal, call_id)
 
 
-@router.get("/calls/{call_id}/output", response_class=Response)
+@router.get("/calls/{call_id:int}/output", response_class=Response)
 def get_output(
     session: SessionDep, services: ServicesDep, principal: PrincipalDep, call_id: CallId
 ) -> Response:

@@ -15,7 +15,7 @@ from governance.aimodels.schemas import (
     TwinReleaseIn,
 )
 from governance.api.deps import PrincipalDep, ServicesDep, SessionDep
-from governance.api.params import MAX_ID
+from governance.api.params import MAX_ID, NOT_DIGITS_ALONE
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
 ModelId = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -58,14 +58,14 @@ def get_model(session: SessionDep, principal: PrincipalDep, model_id: ModelId) -
 def get_model_named(
     session: SessionDep,
     principal: PrincipalDep,
-    name: Annotated[str, Path(min_length=1, max_length=200)],
+    name: Annotated[str, Path(min_length=1, max_length=200, pattern=NOT_DIGITS_ALONE)],
     version: VersionQuery = None,
 ) -> ModelOut:
     """The version a call naming this model (and `version`, if given) gets."""
     return service.get_model_named(session, principal, name, version)
 
 
-@router.post("/{model_id}/retire", response_model=ModelOut)
+@router.post("/{model_id:int}/retire", response_model=ModelOut)
 def retire_model(
     session: SessionDep,
     services: ServicesDep,
@@ -77,12 +77,12 @@ def retire_model(
     return retire.retire_model(session, services, principal, model_id, body)
 
 
-@router.get("/{model_id}/clearance", response_model=ClearanceOut)
+@router.get("/{model_id:int}/clearance", response_model=ClearanceOut)
 def get_clearance(session: SessionDep, principal: PrincipalDep, model_id: ModelId) -> ClearanceOut:
     return service.get_clearance(session, principal, model_id)
 
 
-@router.post("/{model_id}/twins/{twin_id}/release", response_model=TwinOut)
+@router.post("/{model_id:int}/twins/{twin_id:int}/release", response_model=TwinOut)
 def release_twin(
     session: SessionDep,
     services: ServicesDep,

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import Path, UploadFile
+from fastapi import File, Path, UploadFile
 
 from governance.errors import FileTooLarge, InvalidInput
 from governance.settings import Settings
@@ -12,6 +12,10 @@ MAX_ID = 2**31 - 1
 # Audit indexes and sizes are 64-bit; this bound keeps every sum of two in range.
 MAX_INDEX = 2**62
 WorkId = Annotated[int, Path(ge=1, le=MAX_ID)]
+# A list, so that a second part is refused rather than silently dropped for the last.
+OneFile = Annotated[list[UploadFile], File(min_length=1, max_length=1, description="one file")]
+# Model names are never digits alone (those are ids): at least one other character.
+NOT_DIGITS_ALONE = r"^[\s\S]*\D[\s\S]*$"
 
 
 def one_part(values: list[str] | None, field: str) -> str | None:

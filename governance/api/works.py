@@ -3,10 +3,10 @@
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, UploadFile, status
+from fastapi import APIRouter, Form, Query, status
 
 from governance.api.deps import PrincipalDep, ServicesDep, SessionDep
-from governance.api.params import MAX_ID, WorkId, one_part, read_upload
+from governance.api.params import MAX_ID, OneFile, WorkId, one_part, read_upload
 from governance.works import matching, service, usage
 from governance.works.schemas import (
     MatchResult,
@@ -25,7 +25,7 @@ def register_work(
     session: SessionDep,
     services: ServicesDep,
     principal: PrincipalDep,
-    file: list[UploadFile],
+    file: OneFile,
     metadata: Annotated[list[str] | None, Form()] = None,
 ) -> WorkOut:
     parsed = service.parse_metadata(one_part(metadata, "metadata"))
@@ -50,14 +50,14 @@ def match_work(
     session: SessionDep,
     services: ServicesDep,
     principal: PrincipalDep,
-    file: list[UploadFile],
+    file: OneFile,
     limit: Annotated[int, Query()] = 10,
 ) -> MatchResult:
     data = read_upload(file, services.settings)
     return matching.match_file(session, services, data, limit)
 
 
-@router.get("/{work_id}", response_model=WorkOut)
+@router.get("/{work_id:int}", response_model=WorkOut)
 def get_work(
     session: SessionDep,
     principal: PrincipalDep,
@@ -67,7 +67,7 @@ def get_work(
     return service.get_work(session, principal, work_id, at)
 
 
-@router.put("/{work_id}/terms", response_model=WorkOut)
+@router.put("/{work_id:int}/terms", response_model=WorkOut)
 def change_terms(
     session: SessionDep,
     services: ServicesDep,
@@ -78,12 +78,12 @@ def change_terms(
     return service.change_terms(session, services, principal, work_id, body.terms)
 
 
-@router.get("/{work_id}/terms/history", response_model=TermsHistory)
+@router.get("/{work_id:int}/terms/history", response_model=TermsHistory)
 def terms_history(session: SessionDep, principal: PrincipalDep, work_id: WorkId) -> TermsHistory:
     return service.terms_history(session, principal, work_id)
 
 
-@router.get("/{work_id}/usage", response_model=WorkUsage)
+@router.get("/{work_id:int}/usage", response_model=WorkUsage)
 def work_usage(
     session: SessionDep,
     services: ServicesDep,

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from governance.calls.status import CallStatus
 from governance.text import no_nul
@@ -12,7 +12,10 @@ ModelId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 ModelName = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(no_nul)]
 ModelVersion = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(no_nul)]
 MODEL = "a model's id (a number: that version), or its name (a string)"
-VERSION = "with a name only: that version; without it, the name's newest cleared version"
+VERSION = (
+    "with a name: that version; without it, the name's newest cleared version; with an id: "
+    "the id's own version, else 404"
+)
 
 
 class NamesAModel(BaseModel):
@@ -23,12 +26,6 @@ class NamesAModel(BaseModel):
 
     model: ModelId | ModelName = Field(description=MODEL)
     version: ModelVersion | None = Field(default=None, description=VERSION)
-
-    @model_validator(mode="after")
-    def _version_goes_with_a_name(self) -> "NamesAModel":
-        if isinstance(self.model, int) and self.version is not None:
-            raise ValueError("an id names one version already: send a version with a name only")
-        return self
 
     def asked(self) -> dict[str, Any]:
         """The model as the request named it, for its record; ids record as before."""

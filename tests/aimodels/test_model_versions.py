@@ -165,7 +165,6 @@ def test_restorations_take_a_name_in_their_metadata(service: Service) -> None:
 @pytest.mark.parametrize(
     "body",
     [
-        {"model": 1, "version": "1"},  # an id is one version already
         {"model": "painter", "version": 1},  # versions are strings
         {"model": "painter", "version": ""},
         {"model": ""},
@@ -184,17 +183,26 @@ def test_badly_named_models_are_refused(service: Service, body: dict[str, Any]) 
     assert counts(service.app.state.services.engine) == before
 
 
-def test_a_restoration_with_a_version_beside_an_id_is_refused(service: Service) -> None:
+def test_a_version_beside_an_id_must_be_the_ids_own(service: Service) -> None:
     model = register_model(service.client, service.keys["admin"], manifest(unrelated_item(1)))
     model_id = model.json()["id"]
-    response = service.client.post(
-        "/v1/restorations",
-        headers=auth(service.keys["operator"]),
-        files={
-            "file": ("in.png", encode(np_image(3, 64)), "image/png"),
-            "mask": ("mask.png", _mask(64, 64), "image/png"),
-        },
-        data={"metadata": f'{{"model": {model_id}, "version": "1"}}'},
-    )
-    assert response.status_code == 422 and response.json()["error"] == "InvalidMetadata"
-    assert "send a version with a name only" in response.json()["detail"]
+
+    def restore(version: str) -> Any:
+        return service.client.post(
+            "/v1/restorations",
+            headers=auth(service.keys["operator"]),
+            files={
+                "file": ("in.png", encode(np_image(3, 64)), "image/png"),
+                "mask": ("mask.png", _mask(64, 64), "image/png"),
+            },
+            data={"metadata": f'{{"model": {model_id}, "version": "{version}"}}'},
+        )
+
+    before = counts(service.app.state.services.engine)
+    response = restore("2")
+    assert response.status_code == 404 and response.json()["error"] == "ModelNotFound"
+    assert "is version '1', not '2'" in response.json()["detail"]
+    assert counts(service.app.state.services.engine) == before
+    response = restore("1")
+    assert response.status_code == 201, response.text
+    assert response.json()["request"]["version"] == "1"

@@ -190,8 +190,16 @@ def test_bad_terms_change_keeps_the_old_terms(service: Service) -> None:
 def test_unknown_work_and_routes(service: Service) -> None:
     headers = auth(service.keys["auditor"])
     assert service.client.get("/v1/works/999", headers=headers).json()["error"] == "WorkNotFound"
-    assert service.client.get("/v1/works/abc", headers=headers).status_code == 422
+    # Ids are digits: anything else names no resource (and the document says so).
+    response = service.client.get("/v1/works/abc", headers=headers)
+    assert response.status_code == 404 and response.json()["error"] == "NotFound"
     response = service.client.get("/v1/nothing-here", headers=headers)
     assert response.status_code == 404 and response.json()["error"] == "NotFound"
     response = service.client.delete("/v1/works/1", headers=headers)
     assert response.status_code == 405 and response.json()["error"] == "MethodNotAllowed"
+    # Allow names every method of the path, not only those of the first route matched.
+    assert response.headers["Allow"] == "GET"
+    response = service.client.delete("/v1/works", headers=headers)
+    assert response.status_code == 405 and response.headers["Allow"] == "GET, POST"
+    response = service.client.get("/v1/works/match", headers=headers)
+    assert response.status_code == 405 and response.headers["Allow"] == "POST"
