@@ -15,7 +15,7 @@ from governance.credentials.models import OutputLabel
 from governance.errors import UnknownBindingAlgorithm
 from governance.services import Services
 from labeling.watermark import WATERMARK_ALG, Detection, detect
-from rights.fingerprints import HashKind, Orientation, fingerprint, signed64
+from rights.fingerprints import HashKind, Orientation, fingerprint, is_flat_hash, signed64
 
 # The soft binding by pHash that every manifest carries beside the watermark.
 FINGERPRINT_ALG = "org.provenance-governance.fingerprint.phash.1"
@@ -108,6 +108,9 @@ def by_fingerprint(
     first by the sum of the two distances, ties by label id: with `role`, only those it
     may be served (filtered before the limit, so withheld ones take no place)."""
     hashes = fingerprint(image)
+    if hashes.flat:
+        # Too little in the picture to tell it from any other flat one (issue 11, item 9).
+        return []
     settings = services.settings
     near = labels_near(
         session,
@@ -127,8 +130,11 @@ def by_fingerprint(
         labels = {label.id: label for label in session.exec(query)}
         # An indexed label is missing only where the session that indexed it, having
         # written it itself, then rolled it back: skip it rather than fail the look-up.
+        # A flat output's label (a blank generation) matches no look-up either.
         near_ones = [
-            Found(labels[i], "fingerprint", round(1 - d / 128, 4)) for i, d in chunk if i in labels
+            Found(labels[i], "fingerprint", round(1 - d / 128, 4))
+            for i, d in chunk
+            if i in labels and not is_flat_hash(labels[i].phash)
         ]
         found += near_ones if role is None else served(session, role, near_ones)
     return found[:limit]
