@@ -2,7 +2,8 @@
 
 checkpoint              the signed note (C2SP checkpoint) the bundle is checked against
 entries.jsonl           line i: exactly the leaf bytes of the i-th selected entry
-bundle.json             origin, tree size, root, the selection and each line's index
+bundle.json             format, origin, tree size, root, the selection (bundle_format.py)
+                        and each line's index
 proofs/inclusion.jsonl  per line, its inclusion proof (when the bundle is not the whole log)
 proofs/consistency.json proofs that earlier tree sizes are prefixes of this one
 public-key.txt          the verifier key (C2SP signed-note), public-key.pem the same key
@@ -10,7 +11,8 @@ README.md               how to verify all of it by hand
 
 Entries are read CHUNK at a time and written line by line, proofs come from the stored
 subtrees (one lookup per chunk), and a zip is filled from the written folder file by
-file: memory stays bounded whatever the log's size.
+file: memory stays bounded whatever the log's size. An export by `work:N` selects the
+work's entries and those of every call whose input matched it (`related.py`).
 """
 
 import json
@@ -22,21 +24,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, col, select
 
 from governance.audit import log
+from governance.audit.bundle_format import FORMAT, RangeSelection, Selection, SubjectSelection
 from governance.audit.merkle import inclusion_ranges, range_hash, range_nodes
 from governance.audit.models import AuditEntry, AuditNode
 from governance.audit.notes import b64
+from governance.audit.related import subjects_for_export
 from governance.audit.service import READERS, public_key
-from governance.audit.verify_bundle import FORMAT, read_bundle
+from governance.audit.verify_bundle import read_bundle
 from governance.auth.service import Principal, require_role
 from governance.errors import InvalidInput, TreeSizeNotFound
 from governance.services import Services
 
 README = (Path(__file__).parent / "bundle_readme.md").read_text()
 CHUNK = 4096
+# Values per `IN (...)` list, far below SQLite's and PostgreSQL's limits on bound
+# parameters; a selection of more subjects than this reads the log's subject column.
+PER_QUERY = 500
 
 
 @dataclass(frozen=True)
@@ -45,12 +52,12 @@ class _Plan:
 
     note: str
     size: int
-    selection: dict[str, object]
+    selection: Selection
     olds: list[int]
 
     @property
     def whole_log(self) -> bool:
-        return self.selection == {"from": 0, "to": self.size}
+        return self.selection == RangeSelection(0, self.size)
 
 
 def _plan(
@@ -61,12 +68,14 @@ def _plan(
     subject: str | None,
     since: Sequence[int],
 ) -> _Plan:
-    note, size = log.newest_note(session, services.audit)
+    selection: Selection
     if subject is not None:
         if start is not None or end is not None:
             raise InvalidInput("export either a range (--from/--to) or a subject, not both")
-        selection: dict[str, object] = {"subject": subject}
-    else:
+        # Before the checkpoint is read: every call found then has its entries in it.
+        selection = SubjectSelection(subject, tuple(subjects_for_export(session, subject)))
+    note, size = log.newest_note(session, services.audit)
+    if subject is None:
         start, end = start or 0, size if end is None else end
         if end > size:
             raise TreeSizeNotFound(
@@ -75,7 +84,7 @@ def _plan(
             )
         if not 0 <= start <= end:
             raise InvalidInput(f"the range must satisfy 0 <= from <= to <= {size}")
-        selection = {"from": start, "to": end}
+        selection = RangeSelection(start, end)
     olds = sorted({*since, *([end] if subject is None and end and end < size else [])})
     if any(not 0 <= old <= size for old in olds):
         raise InvalidInput(f"consistency proofs need sizes between 0 and {size}")
@@ -92,22 +101,56 @@ def _plan(
 
 
 def _rows(session: Session, plan: _Plan) -> Iterator[list[tuple[int, bytes]]]:
-    """The selected (index, entry bytes), CHUNK at a time, by keyset (no open cursor)."""
+    """The selected (index, entry bytes), in index order, CHUNK at a time."""
+    selection = plan.selection
+    if isinstance(selection, RangeSelection):
+        yield from _keyset(
+            session,
+            plan.size,
+            col(AuditEntry.idx) >= selection.start,
+            col(AuditEntry.idx) < selection.end,
+        )
+    elif len(selection.subjects) <= PER_QUERY:
+        yield from _keyset(session, plan.size, col(AuditEntry.subject).in_(selection.subjects))
+    else:
+        yield from _scanned(session, plan.size, set(selection.subjects))
+
+
+def _keyset(
+    session: Session, size: int, *where: ColumnElement[bool]
+) -> Iterator[list[tuple[int, bytes]]]:
+    """The entries below `size` that meet `where`, by keyset (no cursor held open)."""
     after = -1
     while True:
         query = select(AuditEntry.idx, AuditEntry.entry).where(
-            col(AuditEntry.idx) > after, col(AuditEntry.idx) < plan.size
+            col(AuditEntry.idx) > after, col(AuditEntry.idx) < size, *where
         )
-        if "subject" in plan.selection:
-            query = query.where(AuditEntry.subject == plan.selection["subject"])
-        else:
-            low, high = plan.selection["from"], plan.selection["to"]
-            query = query.where(col(AuditEntry.idx) >= low, col(AuditEntry.idx) < high)
         rows = list(session.exec(query.order_by(col(AuditEntry.idx)).limit(CHUNK)))
         if not rows:
             return
         yield rows
         after = rows[-1][0]
+
+
+def _scanned(session: Session, size: int, subjects: set[str]) -> Iterator[list[tuple[int, bytes]]]:
+    """The entries about `subjects`, too many to name in one query: the log's index and
+    subject columns are read CHUNK rows at a time and the entries picked fetched by index.
+    Time grows with the log, memory with the subjects only."""
+    for start in range(0, size, CHUNK):
+        end = min(size, start + CHUNK)
+        window = session.exec(
+            select(AuditEntry.idx, AuditEntry.subject).where(
+                col(AuditEntry.idx) >= start, col(AuditEntry.idx) < end
+            )
+        )
+        picked = sorted(idx for idx, subject in window if subject in subjects)
+        rows: list[tuple[int, bytes]] = []
+        for at in range(0, len(picked), PER_QUERY):
+            batch = picked[at : at + PER_QUERY]
+            query = select(AuditEntry.idx, AuditEntry.entry).where(col(AuditEntry.idx).in_(batch))
+            rows += session.exec(query)
+        if rows:
+            yield sorted(rows)
 
 
 def _inclusion_lines(session: Session, indexes: list[int], size: int) -> str:
@@ -167,7 +210,7 @@ def _write_meta(
         "origin": services.audit.origin,
         "tree_size": plan.size,
         "root_hash": b64(log.root_at(session, plan.size)),
-        "selection": plan.selection,
+        "selection": plan.selection.as_json(),
     }
     with (out / "bundle.json").open("w") as meta:
         # Written by hand so the index list streams from its scratch file.

@@ -3,11 +3,17 @@
 Imports nothing that touches a database or the service: only the Merkle and note code.
 Only what the signed checkpoint commits to is trusted: the entries (through the root)
 and their own fields. bundle.json only says where to look, so every claim it makes is
-checked against the signed entries.
+checked against the signed entries. It reads every format version that
+bundle_format.py names.
+
+What a bundle can prove: that each entry is genuine (in the signed tree), in log order,
+and as selected. A range bundle is also complete: it holds every entry of the range. A
+subject bundle cannot be: the tree hashes whole entries, so nothing short of every entry
+shows which of the others are about the subjects. Its entries are shown to be about the
+listed subjects, and the verifier says that completeness is not shown.
 """
 
 import io
-import itertools
 import json
 import zipfile
 import zlib
@@ -19,6 +25,7 @@ from typing import IO, Any
 import rfc8785
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
+from governance.audit.bundle_format import MetaError, Selection, SubjectSelection, check_meta
 from governance.audit.merkle import (
     EMPTY_ROOT,
     leaf_hash,
@@ -28,7 +35,6 @@ from governance.audit.merkle import (
     verify_inclusion,
 )
 from governance.audit.notes import (
-    Checkpoint,
     NoteError,
     open_checkpoint,
     parse_verifier_key,
@@ -36,7 +42,6 @@ from governance.audit.notes import (
     strict_b64decode,
 )
 
-FORMAT = "govern-audit-bundle/1"
 REQUIRED = (
     "checkpoint",
     "entries.jsonl",
@@ -139,10 +144,11 @@ def _verify(bundle: Bundle, verifier_key: str) -> list[str]:
         raise BundleError(f"checkpoint: {exc}") from None
     done.append(f"checkpoint of size {checkpoint.size} signed by {verifier_key.split('+')[0]}")
     meta = _json(bundle, "bundle.json")
-    _check_meta(meta, checkpoint)
+    try:
+        selection = check_meta(meta, checkpoint.size, checkpoint.origin)
+    except MetaError as exc:
+        raise BundleError(f"bundle.json: {exc}") from None
     indexes: list[int] = meta["indexes"]
-    selection = meta["selection"]
-    _check_range(selection, indexes)
     size, root = checkpoint.size, checkpoint.root
     whole = len(indexes) == size and (not indexes or indexes[-1] == size - 1)  # rising: 0..size-1
     consistency = _json(bundle, "proofs/consistency.json")
@@ -160,6 +166,8 @@ def _verify(bundle: Bundle, verifier_key: str) -> list[str]:
             entries, proofs, indexes, selection, size, root, wanted, prefix_roots
         )
     done.append(f"{count} entries are canonical, in log order and as selected")
+    if isinstance(selection, SubjectSelection) and not whole:
+        done.append(_subjects_line(selection))
     if whole:
         if full_root != root:
             raise BundleError(
@@ -201,32 +209,13 @@ def _json(bundle: Bundle, name: str) -> Any:
         raise BundleError(f"{name}: not valid JSON ({type(exc).__name__})") from None
 
 
-def _is_index(value: Any, size: int) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < size
-
-
-def _check_meta(meta: Any, checkpoint: Checkpoint) -> None:
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise BundleError(f"bundle.json: not a {FORMAT} description")
-    if meta.get("tree_size") != checkpoint.size or meta.get("origin") != checkpoint.origin:
-        raise BundleError("bundle.json: its origin or tree size disagrees with the checkpoint")
-    indexes, since = meta.get("indexes"), meta.get("consistency_from")
-    if not isinstance(indexes, list) or not all(_is_index(i, checkpoint.size) for i in indexes):
-        raise BundleError("bundle.json: indexes must be entries of the tree")
-    if any(a >= b for a, b in itertools.pairwise(indexes)):
-        raise BundleError("bundle.json: indexes must rise")
-    if not isinstance(since, list) or not all(_is_index(s, checkpoint.size + 1) for s in since):
-        raise BundleError("bundle.json: consistency_from must list tree sizes")
-    if not isinstance(meta.get("selection"), dict):
-        raise BundleError("bundle.json: no selection")
-
-
-def _check_range(selection: dict[str, Any], indexes: list[int]) -> None:
-    if set(selection) == {"from", "to"}:
-        if indexes != list(range(selection["from"], selection["to"])):
-            raise BundleError("bundle.json: the entries are not the range it names")
-    elif set(selection) != {"subject"}:
-        raise BundleError("bundle.json: the selection is neither a range nor a subject")
+def _subjects_line(selection: SubjectSelection) -> str:
+    others = len(selection.subjects) - 1
+    related = f" and {others} related subject(s)" if others else ""
+    return (
+        f"every entry is about {selection.subject!r}{related}; that none of theirs was left "
+        "out is not shown (only a range export shows completeness)"
+    )
 
 
 def _each_line(stream: IO[bytes], name: str) -> Iterator[bytes]:
@@ -253,7 +242,7 @@ def _stream_entries(
     stream: IO[bytes],
     proofs: Iterator[bytes] | None,
     indexes: list[int],
-    selection: dict[str, Any],
+    selection: Selection,
     size: int,
     root: bytes,
     wanted: set[int],
@@ -263,6 +252,7 @@ def _stream_entries(
     (entries read, root of them all when they are the whole log)."""
     stack: list[tuple[int, bytes]] = []
     count = 0
+    subjects = set(selection.subjects) if isinstance(selection, SubjectSelection) else None
     if 0 in wanted:
         prefix_roots[0] = EMPTY_ROOT
     for number, line in enumerate(_each_line(stream, "entries.jsonl"), start=1):
@@ -273,8 +263,11 @@ def _stream_entries(
             )
         index = indexes[number - 1]
         entry, leaf = _entry(line, number, index)
-        if "subject" in selection and entry.get("subject") != selection["subject"]:
-            raise BundleError(f"entries.jsonl line {number}: not about {selection['subject']!r}")
+        about = entry.get("subject")
+        if subjects is not None and not (isinstance(about, str) and about in subjects):
+            raise BundleError(
+                f"entries.jsonl line {number}: about {about!r}, not a selected subject"
+            )
         if proofs is None:
             _push(stack, leaf)
             if number in wanted:

@@ -1,33 +1,28 @@
 """Was my work used: the models trained on it and the calls whose input matched it.
 
 Models come from the clearance links (a training item that matches the work). Calls come
-from each call's recorded `input_rights` evidence, the JSON in `model_calls.stages`. No
-index names a call's works yet, so the calls are found by a text prefilter on that JSON,
-then confirmed from the parsed evidence (see `_candidate_calls`): one sequential scan of
-the calls table per page, acceptable while calls number in the hundreds of thousands; a
-link table written by the `input_rights` stage is the way past that.
+from each call's recorded `input_rights` evidence, found as `governance.audit.related`
+finds them for an audit export by `work:N`, so the usage and the export list the same
+calls.
 """
 
 from collections.abc import Iterator
 
-from sqlalchemy import Text, cast, or_
 from sqlmodel import Session, col, select
 
 from governance.aimodels import clearance
 from governance.aimodels.models import AiModel, ClearanceLink, ModelClearance
+from governance.audit.related import matching_calls
 from governance.auth.service import Principal
-from governance.calls.models import ModelCall
 from governance.works.schemas import UsageCall, UsageItem, UsageModel, UsageOfUse, WorkUsage
 from governance.works.service import readable_work
 from rights.terms import FORBIDDING, TermValue
 
-# The stage whose evidence lists the works a call's input matched, and the outcome that
-# blocks the call (governance.pipeline.stage.Outcome.REFUSED; a layer above this one).
-INPUT_STAGE = "input_rights"
+# The outcome that blocks the call (governance.pipeline.stage.Outcome.REFUSED; a layer
+# above this one).
 REFUSED = "refused"
 ITEMS_PER_MODEL = 100
 REASONS_PER_USE = 20
-SCAN_BATCH = 200
 
 
 def work_usage(
@@ -52,22 +47,6 @@ def work_usage(
         calls_offset=offset,
         calls_more=more,
     )
-
-
-def related_subjects(session: Session, work_id: int) -> list[str]:
-    """The audit subjects that concern work `work_id`: itself, then every call whose input
-    matched it, in call order. What an export by `work:N` selects."""
-    call_ids = sorted(call.call_id for call in _matching_calls(session, work_id))
-    return [f"work:{work_id}", *(f"call:{i}" for i in call_ids)]
-
-
-def subjects_for_export(session: Session, subject: str) -> list[str]:
-    """The subjects an export by `subject` selects: for `work:N`, the work and its calls
-    (`related_subjects`); any other subject alone."""
-    kind, _, number = subject.partition(":")
-    if kind == "work" and number.isdecimal():
-        return related_subjects(session, int(number))
-    return [subject]
 
 
 def _models(session: Session, work_id: int) -> list[UsageModel]:
@@ -117,49 +96,14 @@ def _uses(in_force: ModelClearance, work_id: int) -> dict[str, UsageOfUse]:
 
 def _matching_calls(session: Session, work_id: int) -> Iterator[UsageCall]:
     """Every call whose recorded input evidence matched the work, newest first."""
-    for row in _candidate_calls(session, work_id):
-        call = _usage_of(row, work_id)
-        if call is not None:
-            yield call
-
-
-def _candidate_calls(session: Session, work_id: int) -> Iterator[ModelCall]:
-    """Calls whose stages' JSON text names the work id, in batches, newest first.
-
-    A superset: the JSON is written by SQLAlchemy's `json.dumps` on both databases (the
-    column is JSON, not JSONB, so PostgreSQL keeps the text as sent), which writes a key
-    as `"work_id": 12` followed by `,` or `}`. `_usage_of` confirms each from the parsed
-    evidence, so a prefilter hit elsewhere in the JSON is dropped, never served.
-    """
-    text = cast(col(ModelCall.stages), Text)
-    named = or_(text.like(f'%"work_id": {work_id},%'), text.like(f'%"work_id": {work_id}}}%'))
-    before: int | None = None
-    while True:
-        query = select(ModelCall).where(named)
-        if before is not None:
-            query = query.where(col(ModelCall.id) < before)
-        rows = list(session.exec(query.order_by(col(ModelCall.id).desc()).limit(SCAN_BATCH)))
-        yield from rows
-        if len(rows) < SCAN_BATCH:
-            return
-        before = rows[-1].id
-
-
-def _usage_of(row: ModelCall, work_id: int) -> UsageCall | None:
-    for stage in row.stages:
-        if stage.get("name") != INPUT_STAGE:
-            continue
-        evidence = stage.get("evidence") or {}
-        mine = [m for m in evidence.get("matches", []) if m.get("work_id") == work_id]
-        if not mine:
-            return None
+    for row, stage, mine in matching_calls(session, work_id):
         # The stage refuses for each matched work whose terms forbid the restoration: so
         # this work was a cause exactly when the stage refused and its own terms forbid.
         forbids = any(
             TermValue(v) in FORBIDDING for m in mine for v in (m.get("terms") or {}).values()
         )
         assert row.id is not None
-        return UsageCall(
+        yield UsageCall(
             call_id=row.id,
             kind=row.kind,
             status=row.status.value,
@@ -167,4 +111,3 @@ def _usage_of(row: ModelCall, work_id: int) -> UsageCall | None:
             matched="input",
             refused_because_of_this_work=stage.get("outcome") == REFUSED and forbids,
         )
-    return None

@@ -17,7 +17,8 @@ from governance.audit.verify_bundle import BundleError, read_bundle, verify_bund
 from governance.cli.main import app
 from governance.settings import get_settings
 from tests.support.audit_helpers import b64d, independent_inclusion, independent_root
-from tests.support.helpers import auth, png_bytes, register
+from tests.support.call_helpers import _mask, _model, restore
+from tests.support.helpers import auth, encode, np_image, photo, png_bytes, register
 from tests.support.service_fixture import Service
 
 runner = CliRunner()
@@ -227,6 +228,7 @@ def test_verify_never_crashes_on_a_damaged_bundle(logged: Service, tmp_path: Pat
     for bundle in (
         read_bundle(_export(tmp_path, "full", "--since", "4")),
         read_bundle(_export(tmp_path, "part", "--from", "1", "--to", "7")),
+        read_bundle(_export(tmp_path, "subject", "--subject", "work:2")),
     ):
         for name, content in bundle.items():
             for position in rng.sample(range(len(content)), min(60, len(content))):
@@ -319,6 +321,63 @@ def test_other_bundle_files_are_checked(logged: Service, tmp_path: Path) -> None
     assert "missing file" in _verify(part).output
     subject = _export(tmp_path, "subject", "--subject", "work:1")
     meta = json.loads((subject / "bundle.json").read_text())
-    meta["selection"] = {"subject": "work:2"}
+    meta["selection"] = {"subject": "work:2", "subjects": ["work:2"]}
     (subject / "bundle.json").write_text(json.dumps(meta))
-    assert "not about 'work:2'" in _verify(subject).output
+    assert "about 'work:1', not a selected subject" in _verify(subject).output
+
+
+def _zip_files(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def test_an_export_by_work_holds_the_entries_of_its_calls(logged: Service, tmp_path: Path) -> None:
+    model = _model(logged)
+    mask = _mask(*photo("coffee").size)
+    calls = [restore(logged, png_bytes("coffee"), mask, model).json()["id"] for _ in range(2)]
+    other = restore(logged, encode(np_image(4)), _mask(64, 64), model).json()["id"]
+    subjects = ["work:1", *(f"call:{i}" for i in calls)]
+    bundle = _export(tmp_path, "work1", "--subject", "work:1")
+    meta = json.loads((bundle / "bundle.json").read_text())
+    assert meta["format"] == "govern-audit-bundle/2"
+    assert meta["selection"] == {"subject": "work:1", "subjects": subjects}
+    # Every entry of each subject in the tree, and no other.
+    expected: list[int] = []
+    for subject in subjects:
+        page = logged.client.get(
+            "/v1/audit/entries", headers=auth(logged.keys["auditor"]), params={"subject": subject}
+        ).json()
+        assert page["entries"] and page["end"] == meta["tree_size"], subject
+        expected += [entry["index"] for entry in page["entries"]]
+    assert meta["indexes"] == sorted(expected) and len(expected) > len(subjects)
+    lines = [json.loads(line) for line in (bundle / "entries.jsonl").read_text().splitlines()]
+    assert {line["subject"] for line in lines} == set(subjects)
+    assert f"call:{other}" not in {line["subject"] for line in lines}
+    result = _verify(bundle)
+    assert result.exit_code == 0, result.output
+    assert "'work:1' and 2 related subject(s)" in result.output and "not shown" in result.output
+
+    # Over HTTP the same bundle; who may export is unchanged: the log's readers only.
+    answers = {
+        key: logged.client.get(
+            "/v1/audit/export", headers=auth(logged.keys[key]), params={"subject": "work:1"}
+        )
+        for key in ("auditor", "regulator", "admin", "alice", "operator")
+    }
+    assert {key: r.status_code for key, r in answers.items()} == {
+        "auditor": 200,
+        "regulator": 200,
+        "admin": 200,
+        "alice": 403,
+        "operator": 403,
+    }
+    files = _zip_files(answers["auditor"].content)
+    assert files["entries.jsonl"] == (bundle / "entries.jsonl").read_bytes()
+    assert json.loads(files["bundle.json"]) == meta
+    assert len(verify_bundle(files, PINNED["key"])) >= 4
+
+    # A list that leaves a call out is caught by that call's own entries.
+    meta["selection"]["subjects"] = subjects[:2]
+    (bundle / "bundle.json").write_text(json.dumps(meta))
+    failed = _verify(bundle)
+    assert failed.exit_code == 1 and f"about 'call:{calls[1]}'" in failed.output, failed.output

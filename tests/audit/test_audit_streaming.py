@@ -116,6 +116,29 @@ def test_streamed_exports_match_the_tree_and_verify(
         assert archive.read("entries.jsonl") == files["entries.jsonl"]
 
 
+def test_a_subject_list_reads_the_same_by_query_and_by_scan(
+    service: Service, small_chunks: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A work's export selects its subjects by `IN` lists, or, past PER_QUERY of them,
+    by reading the log's subject column: the same bundle either way."""
+    services = _grow(service, 35)
+    subjects = ["work:1", "work:3", "key:2"]
+    monkeypatch.setattr(bundle_module, "subjects_for_export", lambda _session, _s: subjects)
+    built = {}
+    for per_query in (1, 2, 500):  # scanned, scanned in batches, one query
+        monkeypatch.setattr(bundle_module, "PER_QUERY", per_query)
+        with Session(services.engine) as session:
+            built[per_query] = build_bundle(session, services, subject="work:1")
+    assert built[1] == built[2] == built[500]
+    with Session(services.engine) as session:
+        rows = session.connection().exec_driver_sql("SELECT idx, subject FROM audit_entries")
+        expected = sorted(idx for idx, subject in rows if subject in subjects)
+    meta = json.loads(built[1]["bundle.json"])
+    assert meta["indexes"] == expected and len(expected) > 3 * 3  # several chunks of 3
+    assert meta["selection"] == {"subject": "work:1", "subjects": subjects}
+    assert verify_bundle(built[1], services.audit.verifier_key)
+
+
 def test_a_wrong_prefix_root_or_extra_proof_fails_when_streamed(
     service: Service, small_chunks: None
 ) -> None:
@@ -154,7 +177,11 @@ def test_memory_does_not_grow_with_the_log(tmp_path: Path, monkeypatch: pytest.M
     in-memory pass takes 8 times more at the larger size, a streamed one about the same."""
     monkeypatch.setattr(check_module, "CHUNK", 512)
     monkeypatch.setattr(bundle_module, "CHUNK", 512)
-    peaks: dict[str, list[int]] = {"check": [], "export": [], "verify": []}
+    peaks: dict[str, list[int]] = {"check": [], "export": [], "verify": [], "by subjects": []}
+    # More subjects than one query names, so the subject column is scanned (a work with
+    # hundreds of calls); the bench fill's subjects are work:0 to work:4999.
+    many = [f"work:{i}" for i in range(bundle_module.PER_QUERY + 100)]
+    monkeypatch.setattr(bundle_module, "subjects_for_export", lambda _session, _s: many)
     for size in (2048, 16384):
         services = build_services(Settings(data_dir=tmp_path / str(size)))
         fill(services, size)
@@ -173,6 +200,11 @@ def test_memory_does_not_grow_with_the_log(tmp_path: Path, monkeypatch: pytest.M
         peaks["check"].append(_peak(services, check))
         peaks["export"].append(_peak(services, export))
         peaks["verify"].append(_peak(services, verify))
+
+        def by_subjects(session: Session, services: Services = services, out: Path = out) -> None:
+            export_to(session, services, out.with_suffix(".subjects.zip"), subject="work:0")
+
+        peaks["by subjects"].append(_peak(services, by_subjects))
         services.engine.dispose()
     for name, (small, large) in peaks.items():
         # bundle.json's index list (a few bytes an entry) is the one part that grows.

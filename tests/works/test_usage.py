@@ -5,8 +5,8 @@ from typing import Any
 
 import pytest
 
+from governance.audit.related import related_subjects, subjects_for_export
 from governance.db import unit_of_work
-from governance.works.usage import related_subjects, subjects_for_export
 from tests.support.call_helpers import _mask, _model, generate, restore
 from tests.support.helpers import auth, encode, np_image, photo, png_bytes, register
 from tests.support.model_helpers import GENERATOR, item_of, manifest, register_model, unrelated_item
@@ -168,6 +168,13 @@ def test_calls_whose_input_matched_the_work_and_which_it_refused(service: Servic
         subjects = related_subjects(session, alice["id"])
         assert subjects_for_export(session, f"work:{alice['id']}") == subjects
         assert subjects_for_export(session, f"call:{refused['id']}") == [f"call:{refused['id']}"]
+        # Only a work's own subject expands: a padded number names no work's entries.
+        padded = f"work:0{alice['id']}"
+        assert subjects_for_export(session, padded) == [padded]
+        assert related_subjects(session, bob["id"]) == [
+            f"work:{bob['id']}",
+            f"call:{refused['id']}",
+        ]
     assert subjects == [f"work:{alice['id']}", f"call:{allowed['id']}", f"call:{refused['id']}"]
     for subject in subjects:
         logged = service.client.get(
