@@ -1,22 +1,50 @@
-"""`govern verify FILE|DIR...`: label reports for files, a JSON and HTML report for folders."""
+"""`govern verify FILE|DIR...`: label reports for files, a JSON and HTML report for folders.
+
+Who verifies is a `Verifier` (verify_command.py picks one): the local deployment's
+database, read only (`InDeployment`); the service over HTTP (verify_remote.py); or the
+file alone against given trust anchors (verify_command.FileAlone). Each turns a path into
+a report, or a sentence saying why there is none, and may raise `Aborted` when it cannot
+go on at all (a service that refuses the key).
+"""
 
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
 
 from governance.auth.models import Role
-from governance.credentials.report import ManifestFacts, NoManifest, VerifyReport, WatermarkFound
+from governance.cli.aborted import Aborted
+from governance.credentials.report import FileOnlyReport, Regime, VerifyReport
+from governance.credentials.report_html import report_html, verdict
 from governance.credentials.verify_file import verify
-from governance.db import unit_of_work
+from governance.db import read_only
 from governance.errors import GovernError
 from governance.services import Services
 from labeling.verify_report import counts, folder_html
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff"}
+NOT_APPLICABLE = "not applicable (fingerprint only)"
+NOT_CONSULTED = "not consulted"
+TITLE = "Label verification report"
+# Each file's own page, beside the folder's index.html.
+PAGES = "files"
+
+Outcome = tuple[VerifyReport | None, str | None]
+
+
+class Verifier(Protocol):
+    # How the files were checked, for report.json; `note`, a caution for the pages.
+    checked_with: dict[str, Any]
+    note: str | None
+
+    def __call__(self, path: Path) -> Outcome: ...
+
+    def close(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -38,6 +66,8 @@ class VerifyRun:
     files: list[Verified] = field(default_factory=list)
     # One summary row per file, for the folder page and the counts.
     rows: list[dict[str, Any]] = field(default_factory=list)
+    checked_with: dict[str, Any] = field(default_factory=dict)
+    note: str | None = None
 
     @property
     def unreadable(self) -> int:
@@ -59,16 +89,61 @@ def files_to_verify(paths: list[Path]) -> list[Path]:
     return found
 
 
+def read_bytes(path: Path) -> tuple[bytes | None, str | None]:
+    try:
+        return path.read_bytes(), None
+    except OSError as exc:
+        return None, f"cannot be read: {exc.strerror or exc}"
+
+
 # The command reads the database itself, as only its keepers can: it sees what an admin
 # is served (every output that is served to anyone; see calls.status).
 CLI_ROLE = Role.ADMIN
-NOT_APPLICABLE = "not applicable (fingerprint only)"
+
+
+class InDeployment:
+    """Verification against a deployment's database, in sessions that only read: no
+    transaction is begun, so nothing is locked and nothing can be written."""
+
+    def __init__(
+        self, services: Services, role: Role = CLI_ROLE, where: str = "", *, owned: bool = False
+    ) -> None:
+        self.note: str | None = None
+        self.services = services
+        self.owned = owned  # opened for this run (read_only.open_read_only): closed with it
+        self.role = role
+        self.checked_with: dict[str, Any] = {"records": "deployment", "database": where}
+
+    def __call__(self, path: Path) -> Outcome:
+        data, error = read_bytes(path)
+        if data is None:
+            return None, error
+        try:
+            with Session(read_only(self.services.engine)) as session:
+                return verify(session, self.services, self.role, data, path.name), None
+        except GovernError as exc:
+            return None, f"{exc.code}: {exc.detail}"
+        except OSError as exc:
+            # A stored manifest the records name, missing from this data dir.
+            return None, f"the deployment's stored files cannot be read: {exc}"
+        except SQLAlchemyError as exc:
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            raise Aborted(f"the deployment's database stopped answering: {reason}") from None
+
+    def close(self) -> None:
+        if self.owned:
+            self.services.engine.dispose()
 
 
 def verify_paths(
     services: Services, paths: list[Path], console: Console, role: Role = CLI_ROLE
 ) -> VerifyRun:
-    run = VerifyRun()
+    """The files under `paths` checked against these services' database (the demo's)."""
+    return run_verifier(InDeployment(services, role), paths, console)
+
+
+def run_verifier(verifier: Verifier, paths: list[Path], console: Console) -> VerifyRun:
+    run = VerifyRun(checked_with=verifier.checked_with, note=verifier.note)
     files = files_to_verify(paths)
     columns = (
         TextColumn("verifying"),
@@ -79,39 +154,35 @@ def verify_paths(
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("verify", total=len(files))
         for path in files:
-            report, error = _verify_one(services, role, path)
+            report, error = verifier(path)
             run.files.append(Verified(str(path), report, error))
             run.rows.append(summary_row(str(path), report, error))
             progress.advance(task)
     return run
 
 
-def _verify_one(
-    services: Services, role: Role, path: Path
-) -> tuple[VerifyReport | None, str | None]:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        return None, f"cannot be read: {exc.strerror or exc}"
-    try:
-        with unit_of_work(services.engine) as session:
-            return verify(session, services, role, data, path.name), None
-    except GovernError as exc:
-        return None, f"{exc.code}: {exc.detail}"
-
-
 def write_reports(run: VerifyRun, out: Path) -> tuple[Path, Path]:
-    out.mkdir(parents=True, exist_ok=True)
+    """report.json (every report), index.html (the summary) and files/NNNN.html (each
+    file's own page, the one the service serves at POST /v1/verify/report.html)."""
+    (out / PAGES).mkdir(parents=True, exist_ok=True)
     report_json = out / "report.json"
-    report_json.write_text(
-        json.dumps(
-            {"counts": counts(run.rows), "files": [f.to_json() for f in run.files]},
-            indent=2,
-            ensure_ascii=False,
-        )
-    )
+    document = {
+        "checked_with": run.checked_with,
+        "counts": counts(run.rows),
+        "files": [f.to_json() for f in run.files],
+    }
+    report_json.write_text(json.dumps(document, indent=2, ensure_ascii=False))
+    links: list[str | None] = []
+    for number, verified in enumerate(run.files, start=1):
+        if verified.report is None:
+            links.append(None)
+            continue
+        # Numbered, not named after the file: a file's name is not a safe path.
+        link = f"{PAGES}/{number:04d}.html"
+        (out / link).write_text(report_html(verified.report, TITLE))
+        links.append(link)
     page = out / "index.html"
-    page.write_text(folder_html(run.rows, "Label verification report"))
+    page.write_text(folder_html(run.rows, TITLE, links=links, note=run.note))
     return report_json, page
 
 
@@ -120,80 +191,31 @@ def summary_row(name: str, report: VerifyReport | None, error: str | None) -> di
     if report is None:
         return {"name": name, "error": error or "not verified"}
     record = report.record
-    return {
+    consulted = not isinstance(report, FileOnlyReport)
+    eu, gb = report.conformance.eu_ai_act_art50, report.conformance.gb_45438_2025
+    row: dict[str, Any] = {
         "name": name,
         "c2pa": report.c2pa.state or "none",
         "ai_made": report.ai_disclosure.ai_made,
         "watermark": report.watermark.found,
         "record": f"call {record.call_id} by {record.found_by}" if record else "",
         "found_by": record.found_by if record else None,
-        "agrees": _agrees(record.agrees_with_audit_log) if record else None,
-        "eu_art50": report.conformance.eu_ai_act_art50.conformant,
-        "gb_45438": report.conformance.gb_45438_2025.conformant,
+        "agrees": agreement(record.agrees_with_audit_log) if record else None,
+        "eu_art50": _conformant(report, eu),
+        "gb_45438": _conformant(report, gb),
         "error": None,
     }
+    if not consulted:
+        row.update(consulted=False, record=NOT_CONSULTED, agrees=NOT_CONSULTED)
+    return row
 
 
-def print_report(report: VerifyReport, console: Console) -> None:
-    """One file's report in words, for a person at a terminal."""
-    c2pa = report.c2pa
-    console.print(f"[bold]{report.file.name}[/bold]  sha256 {report.file.sha256}")
-    if isinstance(c2pa, NoManifest):
-        console.print("  C2PA: no manifest in the file")
-    else:
-        manifest_id = c2pa.manifest_id if isinstance(c2pa, ManifestFacts) else None
-        console.print(f"  C2PA: {c2pa.state}  manifest {manifest_id}")
-        for code in c2pa.codes:
-            if code.get("kind") != "success":
-                console.print(f"    {code['code']}: {code['explanation']}")
-    ai = report.ai_disclosure
-    agents = ", ".join(ai.software_agents) or "none named"
-    console.print(
-        f"  says AI: {'yes' if ai.ai_made else 'no'} ({ai.disclosed_by or 'no manifest'}); "
-        f"software agent: {agents}"
-    )
-    if report.training_mining:
-        terms = ", ".join(f"{k}: {v}" for k, v in report.training_mining.items())
-        console.print(f"  training and mining: {terms}")
-    implicit = report.implicit_labels
-    console.print(
-        f"  implicit labels: TC260:AIGC {'present' if implicit.tc260_aigc else 'absent'}"
-        + (f" ({'; '.join(implicit.problems)})" if implicit.problems else "")
-        + f"; IPTC DigitalSourceType {implicit.digital_source_type or 'absent'}"
-    )
-    mark = report.watermark
-    console.print(
-        f"  watermark: {mark.watermark_id} (geometry: {mark.transform})"
-        if isinstance(mark, WatermarkFound)
-        else "  watermark: none found"
-    )
-    record = report.record
-    if record:
-        console.print(
-            f"  service record: call {record.call_id}, manifest {record.manifest_id} "
-            f"(found by {record.found_by}); identical to the output: "
-            f"{'yes' if record.identical_to_output else 'no'}; agrees with the audit log: "
-            f"{_agrees(record.agrees_with_audit_log, 'yes', 'NO')}"
-        )
-        if record.recovered_manifest:
-            state = record.recovered_manifest.state
-            console.print(
-                f"    the manifest kept by the service checks against this file as {state}"
-                + (": the file is not the one that was signed" if state == "Invalid" else "")
-            )
-    else:
-        console.print("  service record: none (not an output of this service, or unrecognisable)")
-    origin = implicit.origin
-    if origin is not None:
-        console.print(f"  implicit label's ProduceID: {origin.verdict}: {origin.detail}")
-    for regime in (report.conformance.eu_ai_act_art50, report.conformance.gb_45438_2025):
-        verdict = "conformant" if regime.conformant else "NOT conformant"
-        console.print(f"  {regime.regime}: {verdict}")
-        for check in regime.checks:
-            console.print(f"    {'ok ' if check.passed else 'no '} {check.name}: {check.detail}")
+def _conformant(report: VerifyReport, regime: Regime) -> bool | str:
+    _, kind = verdict(report, regime)
+    return regime.conformant if kind != "open" else "not established (file alone)"
 
 
-def _agrees(agrees: bool | None, yes: str | bool = True, no: str | bool = False) -> str | bool:
+def agreement(agrees: bool | None, yes: str | bool = True, no: str | bool = False) -> str | bool:
     """Agreement with the audit log; a record found by fingerprint alone claims nothing
     to agree or disagree with, which is neither yes nor no."""
     if agrees is None:

@@ -12,6 +12,11 @@ manifest recovered from the service's store, the visible label it drew) is only 
 the asking key may be served of those outputs (`calls.status.may_read_output`); what
 the file says of itself is reported to anyone. `implicit_labels.origin` is new: the
 TC260 label's ProduceID checked against the labels the service issued.
+
+`FileOnlyReport` is a version 2 report checked with no service at all (`govern verify
+--trust-anchor`): it adds `records`, which says that the service's records were not
+consulted and which findings they alone could give. A strict reader of `VerifyReport`
+refuses it (an extra key) rather than read its empty `record` as "the service has none".
 """
 
 from typing import Any, Literal
@@ -182,3 +187,44 @@ class VerifyReport(_Section):
     def to_json(self) -> dict[str, Any]:
         """The report as the API serves it (with the wire names: manifestId, from)."""
         return self.model_dump(mode="json", by_alias=True)
+
+
+class SoftBinding(_Section):
+    alg: str
+    value: str
+
+
+class RecordsNotConsulted(_Section):
+    """Why a report says nothing of the service's records: nobody asked them."""
+
+    consulted: Literal[False] = False
+    detail: str = Field(description="why not, and how to ask")
+    not_checked: list[str] = Field(
+        description="the report's findings that only the service's records can give, "
+        "left empty or unknown here for that reason"
+    )
+    trust_anchors: list[str] = Field(
+        description="the certificates the C2PA state was judged against: subject and "
+        "SHA-256 fingerprint; none means a manifest is at best Valid"
+    )
+    soft_bindings: list[SoftBinding] = Field(
+        description="what the file carries to look it up by later "
+        "(GET /v1/matches/byBinding): its watermark, if read, and its pHash"
+    )
+
+
+# Checks that only the service's records decide (labels are not read from pixels): in a
+# report made from the file alone they are not checked, neither passed nor failed.
+RECORD_CHECKS = frozenset({"visible_label"})
+
+
+class FileOnlyReport(VerifyReport):
+    """A version 2 report made from the file alone, with `records` saying so."""
+
+    records: RecordsNotConsulted
+
+    def undecided(self, regime: Regime) -> bool:
+        """Whether `regime` fails only on checks the records would have decided: from the
+        file alone it is then not established either way, rather than not conformant."""
+        failing = {c.name for c in regime.checks if not c.passed}
+        return not regime.conformant and bool(failing) and failing <= RECORD_CHECKS

@@ -12,13 +12,13 @@ from governance.calls.models import ModelCall
 from governance.calls.status import CallStatus, may_read_output
 from governance.credentials.fingerprint_index import labels_near, labels_with_phash
 from governance.credentials.models import OutputLabel
+from governance.credentials.schemas import FINGERPRINT_ALG
 from governance.errors import UnknownBindingAlgorithm
 from governance.services import Services
 from labeling.watermark import WATERMARK_ALG, Detection, detect
 from rights.fingerprints import HashKind, Orientation, fingerprint, is_flat_hash, signed64
 
 # The soft binding by pHash that every manifest carries beside the watermark.
-FINGERPRINT_ALG = "org.provenance-governance.fingerprint.phash.1"
 BINDING_ALGORITHMS = (WATERMARK_ALG, FINGERPRINT_ALG)
 
 

@@ -1,6 +1,19 @@
 """Wire shapes of the soft-binding resolution API (field names as in the CAI API)."""
 
+from enum import StrEnum
+
 from pydantic import BaseModel, ConfigDict, Field
+
+from labeling.watermark import WATERMARK_ALG
+
+FINGERPRINT_ALG = "org.provenance-governance.fingerprint.phash.1"
+
+
+class BindingAlgorithm(StrEnum):
+    """The soft bindings this service writes into manifests and can look up."""
+
+    WATERMARK = WATERMARK_ALG
+    FINGERPRINT = FINGERPRINT_ALG
 
 
 class ManifestMatch(BaseModel):

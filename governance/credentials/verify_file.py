@@ -12,10 +12,6 @@ the caller may be served the output concerned (`resolve.served`): an output with
 from this caller is, in this report, as if the service had none.
 """
 
-import hashlib
-from dataclasses import asdict
-
-import numpy as np
 from sqlmodel import Session
 
 from governance.audit.entries import (
@@ -28,52 +24,37 @@ from governance.audit.entries import (
 from governance.audit.log import read_entry
 from governance.auth.models import Role
 from governance.credentials import resolve
+from governance.credentials.file_read import assemble, inspect_manifest, read_file
 from governance.credentials.label_origin import label_origin
 from governance.credentials.models import OutputLabel
 from governance.credentials.report import (
-    AiDisclosure,
     Check,
-    Conformance,
-    FileFacts,
-    Fingerprint,
-    ImplicitLabels,
-    LabelOrigin,
-    ManifestFacts,
-    NoManifest,
-    NoWatermark,
     RecoveredManifest,
-    Regime,
     ServiceRecord,
-    UnreadableManifest,
     VerifyReport,
     VisibleLabelSeen,
-    WatermarkFound,
 )
+from governance.credentials.report_html import report_html
 from governance.credentials.service import match_out
-from governance.images import decode_for_analysis
 from governance.services import Services
-from labeling import conformance
-from labeling.c2pa_read import ManifestReport, inspect
-from labeling.conformance import AI_SOURCE_TYPES, discloses_ai, eu_art50, gb45438
-from labeling.errors import ManifestReadError
-from labeling.implicit import read_implicit
+from labeling.c2pa_read import ManifestReport
+from labeling.watermark import WATERMARK_ALG
 
 
 def verify(
     session: Session, services: Services, role: Role, data: bytes, name: str = ""
 ) -> VerifyReport:
     """The report for one file, as `role` may be served it; any key may ask."""
-    # Every pixel read below is of a copy bounded by analysis_max_pixels; sizes reported
-    # are the file's.
-    decoded = decode_for_analysis(data, services.settings)
-    anchors = services.c2pa_trust_anchors
-    file_sha256 = hashlib.sha256(data).hexdigest()
-    embedded, embedded_error = _inspect(data, decoded.media_type, anchors)
-    implicit = read_implicit(decoded.image, data)
-    rgb = np.asarray(decoded.image.convert("RGB"), dtype=np.uint8)
-    detection, marked = resolve.by_watermark(session, services, rgb)
+    read = read_file(data, services.settings, services.c2pa_trust_anchors)
+    embedded, detection = read.embedded, read.detection
+    marked = (
+        resolve.by_binding(session, services, WATERMARK_ALG, detection.watermark_id)
+        if detection
+        else []
+    )
     by_watermark = resolve.served(session, role, marked)
-    by_fingerprint = resolve.by_fingerprint(session, services, decoded.image, role=role)
+    image = read.decoded.image
+    by_fingerprint = resolve.by_fingerprint(session, services, image, role=role)
 
     found = _record(session, role, embedded, by_watermark, by_fingerprint)
     recovered: ManifestReport | None = None
@@ -87,114 +68,36 @@ def verify(
             # The file lost its manifest (or carries another): check it against the one
             # signed. A fingerprint alone only says "looks like" an output (the damaged
             # input of a restoration does too), so it recovers nothing.
-            recovered, _ = _inspect(data, decoded.media_type, anchors, store)
-    # What says AI, if anything does: a copy re-signed by someone else as a photograph is
-    # still the output the service's own manifest (found by the watermark) calls AI-made.
-    disclosing = [m for m in (embedded, recovered) if m and discloses_ai(m.digital_source_types)]
-    manifest = disclosing[0] if disclosing else embedded or recovered
-    source_types = manifest.digital_source_types if manifest else []
-    implicit_ai = implicit.digital_source_type in AI_SOURCE_TYPES or (
-        implicit.aigc is not None
-        and not implicit.aigc_problems
-        and implicit.aigc.get("Label") == "1"
-    )
+            recovered, _ = inspect_manifest(data, read.decoded.media_type, read.anchors, store)
     # Only the service's own record says what was drawn: any manifest can claim a label.
     visible = None
     if found is not None and found.by != "fingerprint":
-        visible = _visible_in(found.label, decoded.width, decoded.height)
+        visible = _visible_in(found.label, read.decoded.width, read.decoded.height)
     origin = label_origin(
         session,
         services,
         role,
-        implicit.aigc,
-        file_sha256=file_sha256,
+        read.implicit.aigc,
+        file_sha256=read.sha256,
         watermark_id=detection.watermark_id if detection else None,
-        image=decoded.image,
+        image=image,
     )
-    return VerifyReport(
-        file=FileFacts(
-            name=name,
-            sha256=file_sha256,
-            bytes=len(data),
-            media_type=decoded.media_type,
-            width=decoded.width,
-            height=decoded.height,
-        ),
-        c2pa=_manifest_facts(embedded, embedded_error),
-        ai_disclosure=AiDisclosure(
-            ai_made=discloses_ai(source_types) or implicit_ai,
-            digital_source_types=source_types,
-            software_agents=manifest.software_agents if manifest else [],
-            disclosed_by=_disclosed_by(manifest, embedded, discloses_ai(source_types)),
-            implicit_labels_say_ai=implicit_ai,
-        ),
-        training_mining=manifest.training_mining if manifest else {},
-        implicit_labels=ImplicitLabels(
-            tc260_aigc=implicit.aigc,
-            problems=implicit.aigc_problems,
-            digital_source_type=implicit.digital_source_type,
-            origin=origin,
-        ),
-        visible_label=visible,
-        watermark=WatermarkFound(**asdict(detection)) if detection else NoWatermark(),
-        fingerprint=Fingerprint(matches=[match_out(f) for f in by_fingerprint]),
-        record=_service_record(session, found, embedded, recovered, ours, file_sha256),
-        conformance=Conformance(
-            eu_ai_act_art50=_regime(
-                eu_art50(
-                    manifest_state=embedded.state if embedded else None,
-                    source_types=embedded.digital_source_types if embedded else [],
-                    watermark_found=detection is not None,
-                )
-            ),
-            gb_45438_2025=_regime(
-                gb45438(
-                    aigc=implicit.aigc,
-                    aigc_problems=implicit.aigc_problems,
-                    visible=visible.model_dump() if visible else None,
-                    width=decoded.width,
-                    height=decoded.height,
-                    origin=_origin_check(origin),
-                )
-            ),
-        ),
+    return assemble(
+        read,
+        name,
+        recovered=recovered,
+        visible=visible,
+        origin=origin,
+        matches=[match_out(f) for f in by_fingerprint],
+        record=_service_record(session, found, embedded, recovered, ours, read.sha256),
     )
 
 
-def _inspect(
-    data: bytes, media_type: str, anchors: str, store: bytes | None = None
-) -> tuple[ManifestReport | None, str | None]:
-    try:
-        return inspect(data, media_type, anchors, manifest_store=store), None
-    except ManifestReadError as exc:
-        return None, str(exc)
-
-
-def _manifest_facts(
-    report: ManifestReport | None, error: str | None
-) -> ManifestFacts | UnreadableManifest | NoManifest:
-    if error is not None:
-        code = {
-            "code": "manifest.unreadable",
-            "kind": "failure",
-            "explanation": f"the file carries C2PA data that cannot be read: {error}",
-        }
-        return UnreadableManifest(codes=[code])
-    if report is None:
-        return NoManifest()
-    return ManifestFacts(**asdict(report))
-
-
-def _regime(regime: conformance.Regime) -> Regime:
-    return Regime.model_validate(regime.to_json())
-
-
-def _origin_check(origin: LabelOrigin | None) -> conformance.Check | None:
-    """The label's origin as a conformance finding; another producer's label is judged
-    by its fields alone, as the service has nothing to say of it."""
-    if origin is None or origin.verdict == "other_producer":
-        return None
-    return conformance.Check("label_origin", origin.verdict == "this_file", origin.detail)
+def verify_page(
+    session: Session, services: Services, role: Role, data: bytes, name: str = ""
+) -> str:
+    """The same report as a printable HTML page (`POST /v1/verify/report.html`)."""
+    return report_html(verify(session, services, role, data, name))
 
 
 def _record(
@@ -225,14 +128,6 @@ def _entry(session: Session, index: int | None, model: type[D]) -> D | None:
     except UnreadableEntry:
         return None  # another kind, or not its schema: it records nothing to agree with
     return entry.data if entry else None
-
-
-def _disclosed_by(
-    manifest: ManifestReport | None, embedded: ManifestReport | None, says_ai: bool
-) -> str | None:
-    if manifest is None or not says_ai:
-        return None
-    return "embedded manifest" if manifest is embedded else "manifest kept by the service"
 
 
 def _visible_in(label: OutputLabel, width: int, height: int) -> VisibleLabelSeen | None:

@@ -222,7 +222,9 @@ def test_resolution_endpoints(service: Service) -> None:
     unknown = service.client.get(
         "/v1/matches/byBinding", params={"alg": "com.example", "value": "00"}, headers=key
     )
-    assert unknown.status_code == 422 and unknown.json()["error"] == "UnknownBindingAlgorithm"
+    # The document lists the algorithms, and the answer names them.
+    assert unknown.status_code == 422 and unknown.json()["error"] == "InvalidRequest"
+    assert "org.provenance-governance.watermark.qim.1" in unknown.json()["detail"]
     by_content = service.client.post(
         "/v1/matches/byContent",
         headers=key,

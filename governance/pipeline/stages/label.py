@@ -13,7 +13,7 @@ from governance.audit.entries import SoftBinding as RecordedBinding
 from governance.credentials.build import build_manifest, sign_output
 from governance.credentials.draft import LabelDraft
 from governance.credentials.marks import add_watermark, draw_visible, output_fingerprint
-from governance.credentials.resolve import FINGERPRINT_ALG
+from governance.credentials.schemas import FINGERPRINT_ALG
 from governance.images import encode_png
 from governance.pipeline.context import CallContext, Output, Seal
 from governance.pipeline.evidence import LabelEvidence
