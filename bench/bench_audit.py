@@ -2,10 +2,11 @@
 
     python bench/bench_audit.py [--writers 8] [--appends 100] [--proof-size 1000000]
                                 [--export-size 100000] [--postgres URL]
-                                [--check-size 1000000 [--keep DIR]]
+                                [--check-size 1000000 [--keep DIR] [--steps raw,check]]
 
---check-size N runs bench/bench_audit_check.py on a log of N entries (check, export
-and verify: time and peak memory, each in its own process) instead of the rest.
+--check-size N runs bench/bench_audit_check.py on a log of N entries (the raw read,
+`audit check` as the command runs it, export and verify: time and peak memory, each in
+its own process) instead of the rest.
 
 Appends go through AuditLog.append, one transaction each (as requests do), with a
 signed checkpoint per transaction. The large logs are bulk-loaded with the same
@@ -160,10 +161,12 @@ def main() -> None:
     parser.add_argument("--postgres", default=os.environ.get("GOVERN_TEST_POSTGRES_URL"))
     parser.add_argument("--check-size", type=int, default=0)
     parser.add_argument("--keep", help="with --check-size: fill here, or reuse a filled log")
+    parser.add_argument("--steps", help="with --check-size: which steps (raw,check,export,verify)")
     args = parser.parse_args()
     if args.check_size:
         script = Path(__file__).with_name("bench_audit_check.py")
         options = ["--size", str(args.check_size), *(["--keep", args.keep] if args.keep else [])]
+        options += ["--steps", args.steps] if args.steps else []
         subprocess.run([sys.executable, str(script), *options], check=True)
         return
     console = Console()

@@ -1,9 +1,11 @@
 """Reconcile the live rows the API serves with the audit entries that record them.
 
 The log's own check proves the entries unaltered; this proves the rows still say what
-the entries say. Entries are read in index order, a batch at a time, and only the rows
-a batch concerns are queried, so memory stays bounded however long the log grows.
-Rows that no entry records are found afterwards by anti-joins (reconcile_rows.py).
+the entries say. `audit check` hands the entries over as its one read of the log
+streams them (check_run.py); `reconcile` alone reads them itself. Entries are taken in
+index order, a batch at a time, and only the rows a batch concerns are queried, so
+memory stays bounded however long the log grows. Rows that no entry records are found
+afterwards by anti-joins (reconcile_rows.py).
 
 Unreadable entries are left to the log's check, which names them.
 """
@@ -11,24 +13,27 @@ Unreadable entries are left to the log's check, which names them.
 from collections import defaultdict
 from collections.abc import Callable
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from governance.audit import reconcile_calls, reconcile_registry
+from governance.audit.check import entry_chunks
 from governance.audit.entries import (
+    ENTRY_KINDS,
     CallRecorded,
     ClearanceRecorded,
+    EntryData,
     KeyCreated,
     KeyRevoked,
     ModelRegistered,
     ModelRetired,
     OutputLabelled,
+    StoredEntry,
     TermsChanged,
     TwinReleased,
     UnreadableEntry,
     WorkRegistered,
     parse_entry,
 )
-from governance.audit.models import AuditEntry
 from governance.audit.reconcile_fields import Entries, Problems
 from governance.audit.reconcile_rows import unrecorded_rows
 
@@ -36,27 +41,66 @@ MAX_PROBLEMS = 50  # as check.py: the first ones say what happened
 BATCH = 500
 
 
+class Reconciler:
+    """Reconciles the entries it is fed, in index order, a batch at a time; `finish`
+    then looks for rows that no entry records."""
+
+    def __init__(self, session: Session, limit: int = MAX_PROBLEMS) -> None:
+        self._session = session
+        self.problems = Problems(limit)
+        self._batch: dict[str, Entries] = defaultdict(list)
+        self._taken = 0  # entries in the batch, readable or not
+
+    def feed(self, entries: list[bytes], kinds: list[str | None]) -> None:
+        """The next entries' bytes, with the kind each states where the caller has read
+        it (None where not)."""
+        at = 0
+        while at < len(entries) and not self.problems.full:
+            take = min(BATCH - self._taken, len(entries) - at)
+            pairs = zip(entries[at : at + take], kinds[at : at + take], strict=True)
+            for raw, kind in pairs:
+                # The caller has read the kind: an entry of a kind with no schema (most,
+                # in some logs) is skipped without a parse.
+                if kind is not None and kind not in ENTRY_KINDS:
+                    continue
+                entry = _readable(raw)
+                if entry is not None:
+                    self._batch[entry.kind].append(entry)
+            self._taken += take
+            at += take
+            if self._taken == BATCH:
+                self._check_batch()
+
+    def finish(self) -> list[str]:
+        """Each difference found, then each row no entry records: an empty list means
+        the rows say what the log says."""
+        self._check_batch()
+        if not self.problems.full:
+            unrecorded_rows(self._session, self.problems)
+        return self.problems.found
+
+    def _check_batch(self) -> None:
+        for kind, entries in self._batch.items():
+            _CHECKS[kind](self._session, entries, self.problems)
+        self._batch.clear()
+        self._taken = 0
+
+
 def reconcile(session: Session, limit: int = MAX_PROBLEMS) -> list[str]:
-    """Each difference between a live row and the entry that records it, and each row
-    that no entry records: an empty list means the rows say what the log says."""
-    problems = Problems(limit)
-    query = (
-        select(AuditEntry.entry).order_by(col(AuditEntry.idx)).execution_options(yield_per=BATCH)
-    )
-    for batch in session.exec(query).partitions():
-        by_kind: dict[str, Entries] = defaultdict(list)
-        for raw in batch:
-            try:
-                entry = parse_entry(raw)
-            except UnreadableEntry:
-                continue
-            by_kind[entry.kind].append(entry)
-        for kind, entries in by_kind.items():
-            _CHECKS[kind](session, entries, problems)
-        if problems.full:
-            return problems.found
-    unrecorded_rows(session, problems)
-    return problems.found
+    """Reconcile every entry, read here (`audit check` feeds a Reconciler instead)."""
+    reconciler = Reconciler(session, limit)
+    for rows in entry_chunks(session):
+        reconciler.feed([row[5] for row in rows], [None] * len(rows))
+        if reconciler.problems.full:
+            break
+    return reconciler.finish()
+
+
+def _readable(raw: bytes) -> StoredEntry[EntryData] | None:
+    try:
+        return parse_entry(raw)
+    except UnreadableEntry:
+        return None
 
 
 _CHECKS: dict[str, Callable[[Session, Entries, Problems], None]] = {
@@ -68,6 +112,6 @@ _CHECKS: dict[str, Callable[[Session, Entries, Problems], None]] = {
     ModelRetired.entry_kind: reconcile_calls.retirements,
     CallRecorded.entry_kind: reconcile_calls.calls,
     OutputLabelled.entry_kind: reconcile_calls.labels,
-    KeyCreated.entry_kind: reconcile_registry.keys,
-    KeyRevoked.entry_kind: reconcile_registry.keys,
+    KeyCreated.entry_kind: reconcile_registry.keys_created,
+    KeyRevoked.entry_kind: reconcile_registry.keys_revoked,
 }

@@ -1,14 +1,14 @@
-"""What reconciling shares: the problems found so far, and comparing a row's fields
-with what an entry says about them."""
+"""What reconciling shares: the problems found so far, and the one routine that finds
+the row an entry records and names each field where the two differ."""
 
 import dataclasses
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import rfc8785
 from sqlmodel import Session, col, select
@@ -17,7 +17,9 @@ from governance.audit.entries import EntryData, StoredEntry
 
 Entries = list[StoredEntry[EntryData]]
 D = TypeVar("D", bound=EntryData)
+K = TypeVar("K")
 R = TypeVar("R")
+Field = tuple[str, Any, Any]  # (field, what the log says, what the row says)
 
 
 @dataclass
@@ -38,6 +40,66 @@ class Problems:
     def add(self, problem: str) -> None:
         if not self.full:
             self.found.append(problem)
+
+
+@dataclass(frozen=True)
+class RowCheck(Generic[D, K, R]):
+    """How entries of one kind meet one kind of row.
+
+    `key` says which row of `table` an entry records, `load` reads the rows of a
+    batch's keys. Either the entry names its row (`absent` says what it names, for the
+    problem when no row has that key), or the row names its entry by audit index
+    (`absent` is None: no row, or more than one, is then the problem). `label` names
+    the row after "<table> row "; `fields` pairs what the entry and the row say."""
+
+    table: str
+    key: Callable[[StoredEntry[Any], D], K]
+    load: Callable[[Session, list[K]], Mapping[K, list[R]]]
+    absent: Callable[[K], str] | None
+    label: Callable[[R, K], str]
+    fields: Callable[[StoredEntry[Any], D, R], Iterable[Field]]
+
+
+def check_rows(
+    session: Session,
+    problems: Problems,
+    entries: Entries,
+    model: type[D],
+    *checks: RowCheck[D, Any, Any],
+) -> None:
+    """For each entry of `model`, each check in turn: find its row, or name why there is
+    none (and skip the checks after it), then name each field that differs."""
+    recorded = data_of(entries, model)
+    if not recorded:
+        return
+    loaded = [(c, c.load(session, [c.key(e, d) for e, d in recorded])) for c in checks]
+    for entry, data in recorded:
+        for check, rows in loaded:
+            key = check.key(entry, data)
+            found = rows.get(key, [])
+            if check.absent is not None:
+                if not found:
+                    missing(problems, entry, check.absent(key))
+                    break
+                row = found[0]
+            else:
+                claimed = claimed_once(problems, entry, found, check.table)
+                if claimed is None:
+                    break
+                row = claimed
+            name = f"{check.table} row {check.label(row, key)}"
+            compare(problems, entry, name, check.fields(entry, data, row))
+
+
+def kind_check(
+    model: type[D], *checks: RowCheck[D, Any, Any]
+) -> Callable[[Session, Entries, Problems], None]:
+    """The reconciliation of one kind of entry: `checks` on each entry of `model`."""
+
+    def run(session: Session, entries: Entries, problems: Problems) -> None:
+        check_rows(session, problems, entries, model, *checks)
+
+    return run
 
 
 def data_of(entries: Entries, model: type[D]) -> list[tuple[StoredEntry[Any], D]]:
@@ -103,12 +165,19 @@ class _Audited(Protocol):
 A = TypeVar("A", bound=_Audited)
 
 
-def by_audit_index(
-    session: Session, table: type[A], entries: Sequence[StoredEntry[Any]]
-) -> dict[int, list[A]]:
-    """The rows of `table` that name each entry as theirs (more than one is a problem)."""
-    indexes = [e.index for e in entries]
-    found: dict[int, list[A]] = defaultdict(list)
-    for row in session.exec(select(table).where(col(table.audit_index).in_(indexes))):
-        found[row.audit_index].append(row)
-    return found
+def by_audit_index(table: type[A]) -> Callable[[Session, list[int]], dict[int, list[A]]]:
+    """A loader of the rows of `table` that name each index as their audit entry (more
+    than one is a problem)."""
+
+    def load(session: Session, indexes: list[int]) -> dict[int, list[A]]:
+        found: dict[int, list[A]] = defaultdict(list)
+        for row in session.exec(select(table).where(col(table.audit_index).in_(indexes))):
+            found[row.audit_index].append(row)
+        return found
+
+    return load
+
+
+def audit_index(entry: StoredEntry[Any], _: EntryData) -> int:
+    """The key of rows that name their entry: the entry's index."""
+    return entry.index

@@ -1,6 +1,5 @@
 """`govern`: the command line of the service."""
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -80,44 +79,44 @@ def demo(
 def verify_command(
     paths: Annotated[list[Path], typer.Argument(help="Image files or folders of images.")],
     out: Annotated[
-        Path, typer.Option(help="Where several files' report.json and index.html go.")
+        Path,
+        typer.Option(help="Where several files' report.json, index.html and files/ go."),
     ] = Path("./verify-report"),
     as_json: Annotated[
         bool, typer.Option("--json", help="One file: print its JSON report.")
     ] = False,
+    trust_anchor: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="Check the file alone against this PEM certificate or bundle (the service's "
+            "root: GET /v1/labels/ca.pem); needs no deployment and creates nothing. "
+            "Repeatable."
+        ),
+    ] = None,
+    no_trust_anchor: Annotated[
+        bool,
+        typer.Option(
+            "--no-trust-anchor",
+            help="Check the file alone with no anchor: a manifest is at best Valid.",
+        ),
+    ] = False,
+    url: Annotated[
+        str | None,
+        typer.Option(help="Ask the service at this address (POST /v1/verify) instead."),
+    ] = None,
+    key: Annotated[
+        str | None,
+        typer.Option(envvar="GOVERN_API_KEY", help="The API key for --url.", show_default=False),
+    ] = None,
 ) -> None:
     """Check labels: C2PA state, AI disclosure, implicit labels, watermark, the service's
-    record, EU Art. 50 and GB 45438 conformance. Exit 1 if a file could not be read."""
-    from governance.cli.verify_files import print_report, verify_paths, write_reports
-    from labeling.verify_report import counts
+    record, EU Art. 50 and GB 45438 conformance. Inside a deployment its database is read
+    (read only); elsewhere give --trust-anchor or --url. Exit 1 if a file could not be
+    read, 2 if nothing could be checked."""
+    from governance.cli.verify_command import Request, run
 
-    with reported_errors():
-        services = build_services(get_settings())
-    try:
-        run = verify_paths(services, paths, errors)
-    finally:
-        services.engine.dispose()
-    if not run.rows:
-        errors.print("no image files found (.png .jpg .jpeg .webp .tif .tiff)")
-        raise typer.Exit(1)
-    if len(paths) == 1 and not paths[0].is_dir():
-        if run.unreadable:
-            pass  # its error is printed below
-        elif as_json:
-            print(json.dumps(run.files[0].to_json(), indent=2, ensure_ascii=False))
-        else:
-            report = run.files[0].report
-            assert report is not None, "a file that was read has a report"
-            print_report(report, console)
-    else:
-        report_json, page = write_reports(run, out)
-        for name, value in counts(run.rows).items():
-            console.print(f"{name}: {value}")
-        console.print(f"report: {report_json}  summary: {page}")
-    for row in run.rows:
-        if row.get("error"):
-            errors.print(f"{row['name']}: {row['error']}")
-    raise typer.Exit(1 if run.unreadable else 0)
+    request = Request(paths, out, as_json, trust_anchor or [], no_trust_anchor, url, key)
+    raise typer.Exit(run(request, console, errors))
 
 
 @keys_app.command("create")
@@ -202,7 +201,10 @@ def audit_export(
     start: Annotated[int | None, typer.Option("--from", help="First entry (default 0).")] = None,
     end: Annotated[int | None, typer.Option("--to", help="End, exclusive (default: all).")] = None,
     subject: Annotated[
-        str | None, typer.Option(help="Only entries about this, e.g. work:3.")
+        str | None,
+        typer.Option(
+            help="Only entries about this, e.g. work:3 (with the calls whose input matched it)."
+        ),
     ] = None,
     since: Annotated[
         list[int] | None, typer.Option(help="Add a consistency proof from this tree size.")
@@ -262,20 +264,37 @@ def audit_check(
     ] = None,
 ) -> None:
     """Recompute the whole tree from the database and compare it with every checkpoint,
-    then reconcile the live rows the API serves with the entries that record them."""
-    from governance.audit.check import MAX_PROBLEMS, check_log
-    from governance.audit.reconcile import reconcile
+    reconciling the live rows the API serves with the entries that record them as it
+    reads them (one read of the log, on one consistent snapshot)."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from governance.audit.check_run import check_everything
 
     kept = [path.read_text() for path in checkpoint or []]
-    with cli_session() as (session, services):
-        size, problems = check_log(session, services.audit, kept)
-        if len(problems) < MAX_PROBLEMS:
-            problems += reconcile(session, limit=MAX_PROBLEMS - len(problems))
-    if problems:
-        for problem in problems:
+    with reported_errors():
+        services = build_services(get_settings())
+    columns = (TextColumn("checking"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    try:
+        with reported_errors(), Progress(*columns, console=errors, transient=True) as shown:
+            task = shown.add_task("check", total=None)
+
+            def progress(read: int, total: int) -> None:
+                shown.update(task, completed=read, total=total)
+
+            report = check_everything(services.engine, services.audit, kept, progress)
+    finally:
+        services.engine.dispose()
+    if report.problems:
+        for problem in report.problems:
             errors.print(f"[red]problem[/red]: {problem}", soft_wrap=True)
         raise typer.Exit(1)
     console.print(
-        f"[green]the log is intact[/green]: {size} entries, every checkpoint verifies, "
+        f"[green]the log is intact[/green]: {report.size} entries, every checkpoint verifies, "
         "and the live rows agree with their entries"
     )

@@ -74,7 +74,7 @@ def test_bad_audit_requests(service: Service) -> None:
     for url, params, status, code in [
         ("/v1/audit/proofs/inclusion", {"index": n}, 404, "EntryNotFound"),
         ("/v1/audit/proofs/inclusion", {"index": 0, "tree_size": n + 5}, 404, "TreeSizeNotFound"),
-        ("/v1/audit/proofs/inclusion", {"index": -1}, 422, "InvalidInput"),
+        ("/v1/audit/proofs/inclusion", {"index": -1}, 422, "InvalidRequest"),  # the schema says
         ("/v1/audit/proofs/inclusion", {"index": "x"}, 422, "InvalidRequest"),
         ("/v1/audit/proofs/consistency", {"from": 4, "to": 2}, 422, "InvalidInput"),
         ("/v1/audit/proofs/consistency", {"from": 1, "to": n + 1}, 404, "TreeSizeNotFound"),
