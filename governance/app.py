@@ -14,7 +14,6 @@ from governance.api import audit, calls, docs, health, labels, models, openapi, 
 from governance.api.auth_first import AuthenticateFirst
 from governance.api.headers import NOSNIFF, SecurityHeaders
 from governance.api.limits import BodySizeLimit
-from governance.api.openapi import allowed_methods, declare_errors
 from governance.db import is_busy
 from governance.errors import BUSY, DatabaseBusy, GovernError, error_body
 from governance.services import build_services
@@ -50,10 +49,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.services = services
     routers = [m.router for m in (health, works, audit, models, calls, labels)]
     for router in routers:
-        declare_errors(router)
+        openapi.declare_errors(router)
         app.include_router(router)
     app.include_router(docs.router)
-    app.state.route_methods = allowed_methods(routers)
+    app.state.route_methods = openapi.allowed_methods(routers)
     openapi.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
     # Outside the size limit: an unauthenticated upload is refused before any of it is read.

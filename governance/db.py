@@ -6,6 +6,7 @@ import stat
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -48,8 +49,11 @@ def make_engine(url: str, busy_timeout_seconds: float = 10.0) -> Engine:
     """The engine; a statement that waits `busy_timeout_seconds` for a lock gives up
     (SQLite's write lock, PostgreSQL's row and advisory locks), as does a request waiting
     as long for a connection: the caller is answered 503 (`is_busy`)."""
-    pool = {"pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW}
-    pool["pool_timeout"] = busy_timeout_seconds  # type: ignore[assignment]
+    pool: dict[str, Any] = {
+        "pool_size": POOL_SIZE,
+        "max_overflow": POOL_OVERFLOW,
+        "pool_timeout": busy_timeout_seconds,
+    }
     if url.startswith("sqlite"):
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": busy_timeout_seconds}, **pool
@@ -108,15 +112,21 @@ def _sqlite_pragmas(engine: Engine, busy_timeout_seconds: float) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+# PostgreSQL: lock_not_available (lock_timeout), deadlock_detected, serialization_failure:
+# each leaves nothing done and succeeds when tried again.
+RETRYABLE_SQLSTATES = frozenset({"55P03", "40P01", "40001"})
+
+
 def is_busy(exc: BaseException) -> bool:
     """Whether `exc` says the database was busy, not broken: a lock not had in time
-    (SQLite "database is locked", PostgreSQL lock_timeout) or no free connection."""
+    (SQLite "database is locked", PostgreSQL lock_timeout or a deadlock) or no free
+    connection."""
     if isinstance(exc, PoolTimeout):
         return True
     if not isinstance(exc, OperationalError):
         return False
     original = exc.orig
-    if getattr(original, "sqlstate", None) == "55P03":  # PostgreSQL: lock_not_available
+    if getattr(original, "sqlstate", None) in RETRYABLE_SQLSTATES:
         return True
     message = str(original).lower()
     return "database is locked" in message or "database table is locked" in message
