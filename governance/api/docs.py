@@ -3,7 +3,7 @@ the page works on a machine with no internet (FastAPI's default loads them from 
 
 from importlib import resources
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, Response
 
@@ -36,6 +36,6 @@ def swagger_ui(request: Request) -> HTMLResponse:
 def swagger_asset(asset: str) -> Response:
     media_type = ASSETS.get(asset)
     if media_type is None:
-        return Response(status_code=404)
+        raise HTTPException(404, f"no such file: {asset}")
     data = resources.files("fastapi_swagger").joinpath("resources", asset).read_bytes()
     return Response(content=data, media_type=media_type, headers=ASSET_CACHE)

@@ -57,5 +57,6 @@ def test_the_docs_page_is_served_offline(tmp_path: Path, path: str) -> None:
         assert "/docs/swagger-ui-bundle.js" in answer.text
     else:
         assert len(answer.content) > 50_000
-    assert service.client.get("/docs/nothing.js").status_code == 404
+    missing = service.client.get("/docs/nothing.js")
+    assert missing.status_code == 404 and missing.json()["error"] == "NotFound"
     service.app.state.services.engine.dispose()
