@@ -36,48 +36,43 @@ from rights.terms import combine
 
 NO_TERMS = combine([])
 
-SOURCES = [
-    "astronaut",
-    "coffee",
-    "chelsea",
-    "rocket",
-    "hubble_deep_field",
-    "retina",
-    "immunohistochemistry",
-    "camera",
-    "moon",
-    "brick",
-    "grass",
-    "gravel",
-]
 
+def distinct_images(count: int, size: int = 512, seed: int = 7) -> list[bytes]:
+    """Distinct 512 px PNGs: each its own random drawing (a gradient, 60 shapes in random
+    colours, a little noise), so that no two share any part. Crops of the bundled
+    photographs side by side would not do since near-copy matching: two pictures with
+    overlapping crops of one photograph are near copies of each other, and one holder's
+    near copies are refused as duplicates."""
+    from PIL import ImageDraw
 
-def distinct_images(count: int, size: int = 512) -> list[bytes]:
-    """Distinct 512 px PNGs: four random quarter crops of bundled photographs, side by side,
-    plus a little noise. One crop each would not do: crops of one photograph match each
-    other, and one holder's matching pictures are refused as duplicates."""
-    import skimage.data
-
-    rng = np.random.default_rng(7)
-    photos = []
-    for name in SOURCES:
-        image = Image.fromarray(getattr(skimage.data, name)()).convert("RGB")
-        if min(image.size) < size:
-            image = image.resize((max(size, image.width), max(size, image.height)))
-        photos.append(np.asarray(image))
+    rng = np.random.default_rng(seed)
     out = []
-    half = size // 2
+    ramp = np.linspace(0.0, 1.0, size)
     for _ in range(count):
-        crop = np.empty((size, size, 3), dtype=np.int16)
-        for top in (0, half):
-            for left in (0, half):
-                pixels = photos[rng.integers(len(photos))]
-                y = rng.integers(0, pixels.shape[0] - half + 1)
-                x = rng.integers(0, pixels.shape[1] - half + 1)
-                crop[top : top + half, left : left + half] = pixels[y : y + half, x : x + half]
-        crop += rng.integers(-3, 4, crop.shape, dtype=np.int16)
+        low, high = rng.integers(0, 256, 3), rng.integers(0, 256, 3)
+        angle = rng.uniform(0, np.pi)
+        t = np.clip(np.cos(angle) * ramp[None, :] + np.sin(angle) * ramp[:, None], 0, 1)
+        background = low + (high - low) * t[..., None]
+        image = Image.fromarray(background.astype(np.uint8))
+        draw = ImageDraw.Draw(image)
+        for _ in range(60):
+            colour = tuple(int(c) for c in rng.integers(0, 256, 3))
+            x0, y0 = (int(v) for v in rng.integers(-32, size, 2))
+            w, h = (int(v) for v in rng.integers(8, size // 3, 2))
+            shape = rng.integers(4)
+            if shape == 0:
+                draw.ellipse((x0, y0, x0 + w, y0 + h), fill=colour)
+            elif shape == 1:
+                draw.rectangle((x0, y0, x0 + w, y0 + h), fill=colour)
+            elif shape == 2:
+                points = [tuple(int(v) for v in rng.integers(0, size, 2)) for _ in range(5)]
+                draw.polygon(points, fill=colour)
+            else:
+                end = (x0 + w, y0 + h)
+                draw.line((x0, y0, *end), fill=colour, width=int(rng.integers(1, 6)))
+        pixels = np.asarray(image, dtype=np.int16) + rng.integers(-3, 4, (size, size, 3))
         buffer = io.BytesIO()
-        Image.fromarray(np.clip(crop, 0, 255).astype(np.uint8)).save(buffer, "PNG")
+        Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)).save(buffer, "PNG")
         out.append(buffer.getvalue())
     return out
 

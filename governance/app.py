@@ -1,7 +1,10 @@
 """The app factory: settings, storage, routers and the one error handler."""
 
 import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -10,13 +13,13 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
 from governance.aimodels.service import register_builtin_models
-from governance.api import audit, calls, docs, health, labels, models, openapi, works
+from governance.api import audit, calls, docs, health, labels, models, openapi, screen, works
 from governance.api.auth_first import AuthenticateFirst
 from governance.api.headers import NOSNIFF, SecurityHeaders
 from governance.api.limits import BodySizeLimit
 from governance.db import is_busy
 from governance.errors import BUSY, DatabaseBusy, GovernError, error_body
-from governance.services import build_services
+from governance.services import Services, build_services, load_indexes
 from governance.settings import Settings, get_settings
 
 log = logging.getLogger("governance")
@@ -32,12 +35,24 @@ _HTTP_CODES = {
 }
 
 
+def _lifespan(services: Services) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # The works' indexes load before the server takes its first request, so it is
+        # never healthy (nor matching) on a half-loaded index.
+        await anyio.to_thread.run_sync(load_indexes, services)
+        yield
+
+    return lifespan
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     services = build_services(settings)
     if settings.register_builtin_models:
         register_builtin_models(services)
     app = FastAPI(
+        lifespan=_lifespan(services),
         title="Provenance-aware content governance",
         version="0.1.0",
         description="Rights, labels, screening and audit for AI models that make or "
@@ -47,7 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.services = services
-    routers = [m.router for m in (health, works, audit, models, calls, labels)]
+    routers = [m.router for m in (health, works, audit, models, calls, labels, screen)]
     for router in routers:
         openapi.declare_errors(router)
         app.include_router(router)

@@ -212,3 +212,23 @@ class DatabaseBusy(GovernError):
     code = "DatabaseBusy"
     # Seconds; sent as Retry-After.
     retry_after: ClassVar[int] = 1
+
+
+class DuplicateNearCopy(DuplicatePicture):
+    """A near-copy (turned, cropped, bordered...) of a picture the same holder registered,
+    found by its verified local features: still `DuplicateWork`."""
+
+    def __init__(self, existing_work_id: int, method: str, inliers: int) -> None:
+        GovernError.__init__(
+            self,
+            f"This picture is already registered as work {existing_work_id}, in another "
+            f"encoding or a near copy of it ({method.replace('_', ' ')}, {inliers} matching "
+            "points verified).",
+        )
+        self.existing_work_id = existing_work_id
+
+
+class DisputeNotOpen(Conflict):
+    """The work is not in dispute, or its dispute was resolved already."""
+
+    code = "DisputeNotOpen"

@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     # Ed25519 PEM; without one a key is generated into the data dir on first run.
     audit_signing_key: FilePath | None = None
 
-    # Register builtin-restoration and builtin-generation on first start.
+    # Register builtin-restoration, builtin-generation and builtin-detector on first start.
     register_builtin_models: bool = True
     # A model call that runs longer is recorded as failed (the model is told to stop).
     model_timeout_seconds: float = Field(default=60.0, gt=0)

@@ -68,6 +68,9 @@ class WorkTerms:
     license: str
     terms_version: int
     terms: Mapping[str, Any]  # the effective terms: use -> {"use", "constraint_info"?, "sources"}
+    # False while the work is disputed, or after its dispute was rejected (rights.disputes):
+    # its terms then bind no one.
+    binds: bool = True
 
 
 class _Evidence(BaseModel):

@@ -98,6 +98,9 @@ class HashIndex:
     def within(self, codes: int | np.ndarray | Sequence[int], max_distance: int) -> Hits:
         """Every row within `max_distance` bits (inclusive) of any of the query hashes."""
         queries = hash_codes([codes] if isinstance(codes, int) else codes)
+        # OpenMP's setting is per thread: requests run on worker threads the constructor's
+        # call never reached.
+        faiss.omp_set_num_threads(1)
         with self._lock:
             if not len(self._keys) or not len(queries):
                 return self._hits(

@@ -36,6 +36,8 @@ from rights.models import WorkFingerprint
 GAP_RECHECK_SECONDS = 120.0
 # A jump larger than this is a sequence reset or bulk import, not in-flight commits.
 MAX_TRACKED_GAP = 10_000
+# Rows read per statement (four per work): about 15 MB of Python tuples.
+FETCH_BATCH = 100_000
 _ORIENTATIONS = list(Orientation)
 
 
@@ -59,6 +61,7 @@ class MatchIndex:
         # Touched only inside the index's refresh, so under its lock.
         self._gaps: dict[int, float] = {}
         self._pending: dict[tuple[int, str], dict[str, int]] = {}
+        self._more = False
 
     def __len__(self) -> int:
         return len(self._index)
@@ -67,8 +70,12 @@ class MatchIndex:
         return self._index.memory_bytes()
 
     def refresh(self, session: Session) -> None:
-        """Load fingerprint rows committed since the last refresh."""
-        self._index.refresh(lambda last_id: self._fetch(session, last_id))
+        """Load fingerprint rows committed since the last refresh, FETCH_BATCH rows at a
+        time: a cold start over a million works holds one batch of rows, not all."""
+        self._more = True
+        while self._more:
+            self._more = False
+            self._index.refresh(lambda last_id: self._fetch(session, last_id))
 
     def _fetch(self, session: Session, last_id: int) -> Batch | None:
         newest = session.exec(select(func.max(WorkFingerprint.id))).one() or 0
@@ -84,7 +91,9 @@ class MatchIndex:
             col(WorkFingerprint.value),
         )
         newer = columns.where(col(WorkFingerprint.id) > last_id)
-        rows = [tuple(r) for r in session.execute(newer.order_by(col(WorkFingerprint.id)))]
+        newer = newer.order_by(col(WorkFingerprint.id)).limit(FETCH_BATCH)
+        rows = [tuple(r) for r in session.execute(newer)]
+        self._more = len(rows) == FETCH_BATCH
         if self._gaps:
             late = columns.where(col(WorkFingerprint.id).in_(self._gaps))
             rows += [tuple(r) for r in session.execute(late)]

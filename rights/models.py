@@ -3,7 +3,17 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Dialect, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Dialect,
+    Float,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -59,6 +69,58 @@ class Work(SQLModel, table=True):
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )
+    # registered, or a near-copy of another holder's work: disputed until an admin
+    # resolves it, upheld or rejected (rights.disputes). Only registered and upheld
+    # works' terms bind anyone.
+    status: str = Field(
+        default="registered",
+        sa_column=Column(String(20), nullable=False, server_default="registered"),
+    )
+    # How an admin resolved the dispute (resolution, comment, by whom, when).
+    dispute: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
+    )
+    # What the AI-made-image detectors said of the work at registration (SyntheticOut).
+    synthetic: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
+    )
+
+
+class WorkDispute(SQLModel, table=True):
+    """A registered work's match to an earlier work of another holder: the claim the
+    later work is disputed for. Only added, like the works they link."""
+
+    __tablename__ = "work_disputes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    work_id: int = Field(foreign_key="works.id", index=True)  # the later, disputed work
+    other_work_id: int = Field(foreign_key="works.id", index=True)
+    method: str = Field(max_length=20)  # how it matched (nearcopy_schemas.MatchMethod)
+    score: float = Field(sa_column=Column(Float, nullable=False))
+    inliers: int
+
+
+class WorkNearCopy(SQLModel, table=True):
+    """A work's near-copy record (rights.nearcopy: features and visual words) and the
+    reduced copy of its pixels that alterations are measured against.
+
+    Rows are only added (one per work, with the vocabulary that made its words), so the
+    index loads them by `id`, not by work: a backfill adds rows for old works, with new
+    ids, that a running service then picks up like any new one."""
+
+    __tablename__ = "work_near_copies"
+
+    id: int | None = Field(default=None, primary_key=True)
+    work_id: int = Field(foreign_key="works.id", unique=True)
+    vocabulary_id: str = Field(max_length=16)  # hex of rights.nearcopy's 8-byte id
+    # What the word index keeps (rights.nearcopy.Postings, about 4 KB) and the full
+    # record verification reads (WorkRecord, about 20 KB).
+    postings: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    record: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    # The work's pixels reduced to ANALYSIS_SIDE (lossless WebP in the blob store).
+    analysis_sha256: str = Field(max_length=64)
+    analysis_width: int
+    analysis_height: int
 
 
 class WorkTermsVersion(SQLModel, table=True):

@@ -9,8 +9,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from rights.clearance import WorkTerms
+from rights.disputes import binds
 from rights.errors import DuplicateWorkError
-from rights.fingerprints import Fingerprints, HashKind, is_flat_hash
+from rights.fingerprints import Fingerprints, HashKind, Orientation, hamming, is_flat_hash
 from rights.licenses import normalise_license
 from rights.models import (
     RightsHolder,
@@ -249,7 +250,8 @@ def works_named_in(session: Session, prompt: str) -> list[tuple[Work, NameMatch]
 
 
 def work_terms(session: Session, work_ids: set[int]) -> dict[int, WorkTerms]:
-    """The terms in force now for each work, read in two statements whatever their number."""
+    """The terms in force now for each work, read in two statements whatever their number,
+    and whether they bind anyone (rights.disputes)."""
     if not work_ids:
         return {}
     works = {w.id: w for w in session.exec(select(Work).where(col(Work.id).in_(work_ids)))}
@@ -268,7 +270,39 @@ def work_terms(session: Session, work_ids: set[int]) -> dict[int, WorkTerms]:
             license=work.license,
             terms_version=versions[work_id].version,
             terms=versions[work_id].effective,
+            binds=binds(work.status),
         )
         for work_id, work in works.items()
         if work_id is not None
     }
+
+
+def closest_hashes(
+    session: Session, prints: Fingerprints, work_ids: set[int]
+) -> dict[int, tuple[int, int, str]]:
+    """Per work, the (pHash, dHash) distances from `prints` to its stored hashes in the
+    closer orientation, and that orientation; works without hashes are left out."""
+    if not work_ids:
+        return {}
+    stored: dict[tuple[int, str, str], int] = {}
+    query = select(
+        WorkFingerprint.work_id,
+        WorkFingerprint.kind,
+        WorkFingerprint.orientation,
+        WorkFingerprint.value,
+    ).where(col(WorkFingerprint.work_id).in_(work_ids))
+    for work_id, kind, orientation, value in session.exec(query):
+        stored[(work_id, kind, orientation)] = value
+    query_phash = prints.get(HashKind.PHASH, Orientation.ORIGINAL)
+    query_dhash = prints.get(HashKind.DHASH, Orientation.ORIGINAL)
+    found: dict[int, tuple[int, int, str]] = {}
+    for work_id in work_ids:
+        for orientation in Orientation:
+            phash = stored.get((work_id, HashKind.PHASH.value, orientation.value))
+            dhash = stored.get((work_id, HashKind.DHASH.value, orientation.value))
+            if phash is None or dhash is None:
+                continue
+            p, d = hamming(phash, query_phash), hamming(dhash, query_dhash)
+            if work_id not in found or p + d < sum(found[work_id][:2]):
+                found[work_id] = (p, d, orientation.value)
+    return found

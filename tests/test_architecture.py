@@ -10,7 +10,12 @@ ADAPTERS = {
     # tests/test_c2pa_alone.py reads outputs as an outside verifier would: c2pa alone.
     "c2pa": {"labeling/c2pa_read.py", "labeling/c2pa_sign.py", "tests/labeling/test_c2pa_alone.py"},
     # Tests build tiny transformers models from configs, as a deployment would save its own.
-    "transformers": {"governance/adapters/hf.py", "tests/support/tiny_models.py"},
+    "transformers": {
+        "governance/adapters/hf.py",
+        "governance/adapters/hf_detector.py",
+        "tests/support/tiny_models.py",
+        "tests/adapters/tiny_classifiers.py",
+    },
     "captum": set(),
 }
 
@@ -101,7 +106,16 @@ LAYERS = (
     ),
     ("stages", ("governance/pipeline/stages/",)),
     ("pipeline types", ("governance/pipeline/",)),
-    ("domains", ("governance/works/", "governance/aimodels/", "governance/credentials/")),
+    (
+        "domains",
+        (
+            "governance/works/",
+            "governance/aimodels/",
+            "governance/credentials/",
+            "governance/detectors/",
+            "governance/screening/",
+        ),
+    ),
     ("calls and core", ("governance/",)),
     ("libraries", tuple(f"{lib}/" for lib in LIBRARIES)),
 )

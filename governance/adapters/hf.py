@@ -143,6 +143,9 @@ class TransformersRestorer:
             raise
         except Exception as exc:
             raise ModelRunError(f"the model raised {type(exc).__name__}: {exc}") from exc
+        # Only the masked pixels are kept: the model ran at its own resolution and was
+        # resized back, so outside the mask the difference is this adapter's resampling,
+        # not the model's choice (python: restorers keep their whole answer).
         return np.where(mask[..., None], restored, image)
 
     def _to_tensor(self, filled: np.ndarray) -> torch.Tensor:

@@ -1,10 +1,10 @@
 """Naming, loading and caching models behind the adapter protocol.
 
-Adapters are named `builtin:<name>`, `transformers:<local dir>` or
-`python:<module>:<function>`. A loaded model is kept per adapter and re-loaded (and
-re-hashed) when its files change on disk, so a call always knows the SHA-256 of the
-weights it actually runs, and the pipeline can refuse weights that are not the
-registered ones.
+Adapters are named `builtin:<name>`, `transformers:<local dir>` (an image-to-image
+restorer, or an image-classification detector) or `python:<module>:<function>`. A
+loaded model is kept per adapter and re-loaded (and re-hashed) when its files change on
+disk, so a call always knows the SHA-256 of the weights it actually runs, and the
+pipeline can refuse weights that are not the registered ones.
 """
 
 import importlib.util
@@ -13,12 +13,16 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from governance.adapters.base import Generator, LoadedModel, ModelKind, Restorer
+from governance.adapters.base import Detector, Generator, LoadedModel, ModelKind, Restorer
 from governance.adapters.hashing import file_sha256
 from governance.model_errors import ModelRunError
 from governance.threads import limit_compute_threads
 
-BUILTIN_KINDS = {"restoration": ModelKind.RESTORATION, "generation": ModelKind.GENERATION}
+BUILTIN_KINDS = {
+    "restoration": ModelKind.RESTORATION,
+    "generation": ModelKind.GENERATION,
+    "detector": ModelKind.DETECTOR,
+}
 SCHEMES = ("builtin", "transformers", "python")
 
 
@@ -50,16 +54,17 @@ def parse_adapter(spec: str, kind: ModelKind) -> AdapterSpec:
         if BUILTIN_KINDS[target] is not kind:
             raise InvalidAdapterError(f"builtin:{target} is a {BUILTIN_KINDS[target]} model")
     elif scheme == "transformers":
-        if kind is not ModelKind.RESTORATION:
-            raise InvalidAdapterError("transformers adapters run image-to-image restoration only")
+        if kind is ModelKind.GENERATION:
+            raise InvalidAdapterError(
+                "transformers adapters run image-to-image restoration and image-classification "
+                "detectors only"
+            )
         if not Path(target).is_absolute():
             raise InvalidAdapterError("a transformers adapter names an absolute local directory")
     else:
         module, colon, function = target.partition(":")
         if not colon or not module or not function.isidentifier():
             raise InvalidAdapterError("a python adapter is python:<module>:<function>")
-    if kind is ModelKind.DETECTOR and scheme != "python":
-        raise InvalidAdapterError("detectors are registered with a python:<module>:<function>")
     return AdapterSpec(scheme, target)
 
 
@@ -91,6 +96,10 @@ def _builtin_weights(name: str) -> Path:
         from governance.builtin.inpainting import weights_path
 
         return weights_path()
+    if name == ModelKind.DETECTOR:
+        from governance.builtin.detector import weights_path as detector_weights
+
+        return detector_weights()
     from governance.builtin.diffusion import weights_path as generation_weights
 
     return generation_weights()
@@ -101,17 +110,25 @@ def _load(spec: AdapterSpec, kind: ModelKind) -> LoadedModel:
     # and a process that never runs a model (the CLI's keys and audit commands) needs
     # neither.
     if spec.scheme == "builtin":
-        runner: Restorer | Generator
+        runner: Restorer | Generator | Detector
         if spec.target == ModelKind.RESTORATION:
             from governance.builtin.inpainting import BuiltinInpainter
 
             runner = BuiltinInpainter.load()
+        elif spec.target == ModelKind.DETECTOR:
+            from governance.builtin.detector import BuiltinDetector
+
+            runner = BuiltinDetector.load()
         else:
             from governance.builtin.diffusion import BuiltinGenerator
 
             runner = BuiltinGenerator.load()
         weights = file_sha256(_builtin_weights(spec.target))
         return LoadedModel(kind=kind, weights_sha256=weights, runner=runner)
+    if spec.scheme == "transformers" and kind is ModelKind.DETECTOR:
+        from governance.adapters.hf_detector import load_transformers_detector
+
+        return load_transformers_detector(Path(spec.target))
     if spec.scheme == "transformers":
         from governance.adapters.hf import load_transformers_restorer
 

@@ -79,7 +79,10 @@ def _call(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 
 
 class CallableRestorer:
-    """A Restorer over `function(image, mask)`; only masked pixels of its answer are kept."""
+    """A Restorer over `function(image, mask)`. Its whole answer is kept, not only the
+    masked pixels: the function sees the image at full resolution, so what it changed
+    outside the mask is its own doing, and the screen stage flags it for a person
+    (`changed_outside_mask`) rather than the adapter hiding it."""
 
     def __init__(self, function: Callable[..., Any]) -> None:
         self._function = function
@@ -92,13 +95,12 @@ class CallableRestorer:
         if mask.dtype != np.bool_ or mask.shape != image.shape[:2]:
             raise ValueError("the mask must be a bool array of the image's height x width")
         check_deadline(deadline)
-        # Copies, so a function that writes into its arguments cannot alter the original
-        # pixels the composite below restores.
+        # Copies, so a function that writes into its arguments cannot alter the input
+        # the screen stage compares its answer with.
         result = _call(self._function, image.copy(), mask.copy())
         check_deadline(deadline)
         height, width = mask.shape
-        restored = _as_rgb_uint8(result, height, width)
-        return np.where(mask[..., None], restored, image)
+        return _as_rgb_uint8(result, height, width)
 
 
 class CallableGenerator:

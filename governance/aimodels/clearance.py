@@ -115,6 +115,9 @@ def compute_own(session: Session, model: AiModel) -> ClearanceEvidence:
     )
     links = [ItemLink(*row) for row in session.execute(query)]
     works = registry.work_terms(session, {link.work_id for link in links})
+    # A disputed (or rejected) work's terms bind no one: its items are judged by the
+    # other works they match, or as matching none.
+    links = [link for link in links if works[link.work_id].binds]
     uses = {u: clear_use(u, datasets, links, works) for u in TRAINING_USES}
     required = REQUIRED_USES[ModelKind(model.kind)]
     return ClearanceEvidence(required=list(required), uses=uses)

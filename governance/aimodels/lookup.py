@@ -4,7 +4,7 @@ cleared version, else its newest version) or a name and a version. Reads only.""
 from sqlmodel import Session, col, select
 
 from governance.aimodels import clearance
-from governance.aimodels.models import AiModel, ModelRetirement
+from governance.aimodels.models import AiModel, DetectorCalibration, ModelRetirement
 from governance.errors import ModelNotFound
 from rights.clearance import Verdict
 
@@ -18,6 +18,20 @@ def model_or_404(session: Session, model_id: int) -> AiModel:
 
 def retirement_of(session: Session, model_id: int) -> ModelRetirement | None:
     query = select(ModelRetirement).where(ModelRetirement.model_id == model_id)
+    return session.exec(query).first()
+
+
+def calibration_of(session: Session, model: AiModel) -> DetectorCalibration | None:
+    """The detector calibration in force: the newest recorded for the model's weights."""
+    query = (
+        select(DetectorCalibration)
+        .where(
+            DetectorCalibration.model_id == model.id,
+            DetectorCalibration.weights_sha256 == model.weights_sha256,
+        )
+        .order_by(col(DetectorCalibration.id).desc())
+        .limit(1)
+    )
     return session.exec(query).first()
 
 

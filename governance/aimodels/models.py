@@ -4,7 +4,7 @@ clearance is a new row, so the verdict that governed any past call can be read b
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Float, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from rights.models import UTCDateTime, utcnow
@@ -116,6 +116,29 @@ class ModelRetirement(SQLModel, table=True):
     model_id: int = Field(foreign_key="ai_models.id", unique=True)
     reason: str = Field(max_length=2000)
     retired_by: str = Field(max_length=100)
+    audit_index: int = Field(sa_column=Column(BigInteger, nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+
+
+class DetectorCalibration(SQLModel, table=True):
+    """How a detector's raw score reads as a probability on one deployment's images, and
+    the threshold at a stated false-positive rate. Only ever added; the newest row for the
+    model's weights is in force, so a past verdict can be read back by its id."""
+
+    __tablename__ = "detector_calibrations"
+
+    id: int | None = Field(default=None, primary_key=True)
+    model_id: int = Field(foreign_key="ai_models.id", index=True)
+    # A calibration holds for the weights it was fitted on, not for the model's name.
+    weights_sha256: str = Field(max_length=64)
+    method: str = Field(max_length=20)
+    parameters: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    figures: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    target_fpr: float = Field(sa_column=Column(Float, nullable=False))
+    threshold: float = Field(sa_column=Column(Float, nullable=False))
+    calibrated_by: str = Field(max_length=100)
     audit_index: int = Field(sa_column=Column(BigInteger, nullable=False))
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)

@@ -71,6 +71,24 @@ class RetirementOut(BaseModel):
     audit_index: int
 
 
+class CalibrationSummary(BaseModel):
+    """A detector's calibration in force (`govern detectors calibrate`): the newest for
+    its weights."""
+
+    id: int
+    method: str = Field(description="platt or isotonic")
+    parameters: dict[str, float | list[float]]
+    target_fpr: float
+    threshold: float = Field(description="on the calibrated probability, at target_fpr")
+    figures: dict[str, float | int] = Field(
+        description="held out: auc, ece, ece_uncalibrated, held_out_fpr, held_out_tpr, and "
+        "the counts of images fitted and held out"
+    )
+    calibrated_by: str
+    calibrated_at: datetime
+    audit_index: int
+
+
 class ModelOut(BaseModel):
     id: int
     name: str
@@ -85,6 +103,9 @@ class ModelOut(BaseModel):
     clearance: ClearanceSummary
     retired: RetirementOut | None = Field(
         description="set once an admin retired this version: its calls are blocked"
+    )
+    calibration: CalibrationSummary | None = Field(
+        default=None, description="detectors only: the calibration in force, if any"
     )
     created_at: datetime
 

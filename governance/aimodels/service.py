@@ -11,9 +11,16 @@ from governance.adapters.base import LoadedModel, ModelKind
 from governance.adapters.loader import InvalidAdapterError, parse_adapter
 from governance.aimodels import clearance, twins
 from governance.aimodels.links import link_model_items
-from governance.aimodels.lookup import model_or_404, resolve, retirement_of, versions_of
+from governance.aimodels.lookup import (
+    calibration_of,
+    model_or_404,
+    resolve,
+    retirement_of,
+    versions_of,
+)
 from governance.aimodels.models import AiModel, TrainingDataset, TrainingItem
 from governance.aimodels.schemas import (
+    CalibrationSummary,
     ClearanceOut,
     ClearanceSummary,
     DatasetOut,
@@ -30,6 +37,7 @@ from governance.audit.entries import (
 )
 from governance.auth.models import Role
 from governance.auth.service import Principal, require_role
+from governance.builtin.detector_manifest import detector_training_manifest
 from governance.builtin.training_manifests import training_manifest
 from governance.db import begin_write, unit_of_work
 from governance.errors import (
@@ -49,7 +57,11 @@ from rights.training_manifests import TrainingManifest, parse_training_manifest
 
 READERS = (Role.OPERATOR, Role.AUDITOR, Role.ADMIN, Role.CONSERVATOR)
 CLEARANCE_READERS = (Role.OPERATOR, Role.AUDITOR, Role.ADMIN)
-BUILTIN_MODELS = {"builtin-restoration": "restoration", "builtin-generation": "generation"}
+BUILTIN_MODELS = {
+    "builtin-restoration": "restoration",
+    "builtin-generation": "generation",
+    "builtin-detector": "detector",
+}
 
 
 def read_training_manifest(raw: dict[str, Any]) -> tuple[TrainingManifest, str]:
@@ -197,7 +209,7 @@ def ensure_builtin_models(session: Session, services: Services) -> None:
                 kind=kind,
                 adapter=f"builtin:{kind}",
                 version="1",
-                training_manifest=training_manifest(kind),
+                training_manifest=_builtin_manifest(kind),
             )
             # Two processes starting together: the one that waited on the lock finds
             # the model registered by the other, and the savepoint keeps its session usable.
@@ -206,6 +218,12 @@ def ensure_builtin_models(session: Session, services: Services) -> None:
                     _register(session, services, body, "system")
             except DuplicateModel:
                 continue
+
+
+def _builtin_manifest(kind: str) -> dict[str, Any]:
+    if kind == ModelKind.DETECTOR.value:
+        return detector_training_manifest()
+    return training_manifest(kind)
 
 
 def register_builtin_models(services: Services) -> None:
@@ -309,5 +327,26 @@ def model_out(session: Session, model: AiModel) -> ModelOut:
         )
         if retired
         else None,
+        calibration=_calibration(session, model),
         created_at=model.created_at,
+    )
+
+
+def _calibration(session: Session, model: AiModel) -> CalibrationSummary | None:
+    if model.kind != ModelKind.DETECTOR.value:
+        return None
+    row = calibration_of(session, model)
+    if row is None:
+        return None
+    assert row.id is not None
+    return CalibrationSummary(
+        id=row.id,
+        method=row.method,
+        parameters=row.parameters,
+        target_fpr=row.target_fpr,
+        threshold=row.threshold,
+        figures=row.figures,
+        calibrated_by=row.calibrated_by,
+        calibrated_at=row.created_at,
+        audit_index=row.audit_index,
     )

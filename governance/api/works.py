@@ -1,14 +1,16 @@
 """`/v1/works`: thin endpoints, one service call each."""
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, status
 
 from governance.api.deps import PrincipalDep, ServicesDep, SessionDep
+from governance.api.openapi import ERROR_REF, WHY
 from governance.api.params import MAX_ID, OneFile, WorkId, one_part, read_upload
-from governance.works import matching, service, usage
+from governance.works import disputes, matching, service, usage
 from governance.works.schemas import (
+    DisputeResolution,
     MatchResult,
     TermsHistory,
     TermsUpdate,
@@ -94,3 +96,24 @@ def work_usage(
 ) -> WorkUsage:
     page = min(limit, services.settings.page_size_max)
     return usage.work_usage(session, principal, work_id, page, offset)
+
+
+_RESOLVED: dict[int | str, dict[str, Any]] = {
+    409: {
+        "description": WHY[409] + "; here: the work is not in dispute, or was resolved",
+        "content": {"application/json": {"schema": {"$ref": ERROR_REF}}},
+    }
+}
+
+
+@router.post("/{work_id:int}/dispute", response_model=WorkOut, responses=_RESOLVED)
+def resolve_dispute(
+    session: SessionDep,
+    services: ServicesDep,
+    principal: PrincipalDep,
+    work_id: WorkId,
+    body: DisputeResolution,
+) -> WorkOut:
+    """An admin resolves a disputed work: `upheld` (its terms bind from now on) or
+    `rejected` (it stays registered, marked, and never binds)."""
+    return disputes.resolve_dispute(session, services, principal, work_id, body)

@@ -76,6 +76,39 @@ class WorkRegistered(EntryData):
     embedded_terms_read: list[dict[str, Any]]
 
 
+class DisputedMatch(_Strict):
+    """An earlier work of another holder that a newly registered work copies."""
+
+    work_id: int
+    holder_id: int
+    method: str  # exact, hash or local_features (governance.works.nearcopy_schemas)
+    score: float
+    inliers: int
+
+
+class WorkDisputed(EntryData):
+    """A work registered as a near-copy of other holders' works: its terms bind no one
+    until an admin resolves the dispute."""
+
+    entry_kind: ClassVar[str] = "work.disputed"
+    schema_version: Literal[1] = 1
+    work_id: int
+    holder_id: int
+    matches: list[DisputedMatch]
+
+
+class DisputeResolved(EntryData):
+    """An admin's resolution: upheld (the work's terms bind from now on) or rejected (it
+    stays registered and never binds)."""
+
+    entry_kind: ClassVar[str] = "work.dispute_resolved"
+    schema_version: Literal[1] = 1
+    work_id: int
+    resolution: Literal["upheld", "rejected"]
+    comment: str
+    other_works: list[int]
+
+
 class RecordedTermsVersion(_Strict):
     version: int
     effective_from: AwareDatetime
@@ -245,12 +278,35 @@ class OutputLabelled(EntryData, LabelDetails):
     dhash: str
 
 
+class DetectorCalibrated(EntryData):
+    """A detector's scores calibrated on a deployment's own images: the method, its
+    parameters and the held-out figures. Its row (detector_calibrations) is in force for
+    these weights until a newer one is recorded."""
+
+    entry_kind: ClassVar[str] = "detector.calibrated"
+    schema_version: Literal[1] = 1
+    model_id: int
+    name: str
+    version: str
+    weights_sha256: str
+    method: str
+    parameters: dict[str, float | list[float]]
+    figures: dict[str, float | int]
+    target_fpr: float
+    threshold: float
+    # Over the sorted SHA-256 of each file: which images the calibration was fitted on.
+    real_files_sha256: str
+    synthetic_files_sha256: str
+
+
 ENTRY_KINDS: dict[str, type[EntryData]] = {
     kind.entry_kind: kind
     for kind in (
         KeyCreated,
         KeyRevoked,
         WorkRegistered,
+        WorkDisputed,
+        DisputeResolved,
         TermsChanged,
         ModelRegistered,
         ClearanceRecorded,
@@ -258,6 +314,7 @@ ENTRY_KINDS: dict[str, type[EntryData]] = {
         ModelRetired,
         CallRecorded,
         OutputLabelled,
+        DetectorCalibrated,
     )
 }
 

@@ -5,7 +5,8 @@ the entries say. `audit check` hands the entries over as its one read of the log
 streams them (check_run.py); `reconcile` alone reads them itself. Entries are taken in
 index order, a batch at a time, and only the rows a batch concerns are queried, so
 memory stays bounded however long the log grows. Rows that no entry records are found
-afterwards by anti-joins (reconcile_rows.py).
+afterwards by anti-joins (reconcile_rows.py; disputes and calibrations in their own
+modules).
 
 Unreadable entries are left to the log's check, which names them.
 """
@@ -15,12 +16,19 @@ from collections.abc import Callable
 
 from sqlmodel import Session
 
-from governance.audit import reconcile_calls, reconcile_registry
+from governance.audit import (
+    reconcile_calls,
+    reconcile_detectors,
+    reconcile_disputes,
+    reconcile_registry,
+)
 from governance.audit.check import entry_chunks
 from governance.audit.entries import (
     ENTRY_KINDS,
     CallRecorded,
     ClearanceRecorded,
+    DetectorCalibrated,
+    DisputeResolved,
     EntryData,
     KeyCreated,
     KeyRevoked,
@@ -31,6 +39,7 @@ from governance.audit.entries import (
     TermsChanged,
     TwinReleased,
     UnreadableEntry,
+    WorkDisputed,
     WorkRegistered,
     parse_entry,
 )
@@ -77,6 +86,8 @@ class Reconciler:
         self._check_batch()
         if not self.problems.full:
             unrecorded_rows(self._session, self.problems)
+            reconcile_disputes.unrecorded_disputes(self._session, self.problems)
+            reconcile_detectors.unrecorded_calibrations(self._session, self.problems)
         return self.problems.found
 
     def _check_batch(self) -> None:
@@ -114,4 +125,7 @@ _CHECKS: dict[str, Callable[[Session, Entries, Problems], None]] = {
     OutputLabelled.entry_kind: reconcile_calls.labels,
     KeyCreated.entry_kind: reconcile_registry.keys_created,
     KeyRevoked.entry_kind: reconcile_registry.keys_revoked,
+    WorkDisputed.entry_kind: reconcile_disputes.disputes,
+    DisputeResolved.entry_kind: reconcile_disputes.resolutions,
+    DetectorCalibrated.entry_kind: reconcile_detectors.calibrations,
 }

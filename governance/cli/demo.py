@@ -18,7 +18,7 @@ from governance.app import create_app
 from governance.audit.bundle import write_bundle
 from governance.audit.verify_bundle import BundleError, verify_bundle
 from governance.auth.service import create_key
-from governance.cli import demo_labels, demo_models
+from governance.cli import demo_labels, demo_models, demo_screening
 from governance.db import unit_of_work
 from governance.settings import Settings
 
@@ -222,6 +222,13 @@ def run(directory: Path, console: Console) -> int:
             fetch(released["output_url"], "operator")
         )
 
+    screened = {
+        "dispute": demo_screening.dispute(call, work_ids),
+        "altered": demo_screening.altered_copy(call, directory),
+        "generation": demo_screening.copied_generation(call),
+        "restoration": demo_screening.careless_restoration(call),
+    }
+
     reports = demo_labels.verify_outputs(call, directory / "outputs")
     page = demo_labels.folder_report(services, directory / "outputs", console)
     audit = audit_round_trip(client, keys["audit office"], directory, steps)
@@ -247,6 +254,7 @@ def run(directory: Path, console: Console) -> int:
         "KEY from GET /v1/audit/key)."
     )
     console.print(demo_models.summary(before, governed))
+    console.print(demo_screening.summary(screened))
     console.print(demo_labels.table(reports))
     console.print(
         "AI: the file says it is AI-made; mark: the watermark was read; found by: how the "
@@ -269,6 +277,7 @@ def run(directory: Path, console: Console) -> int:
         and not unrelated["matches"]
         and audit["verified"]
         and demo_labels.as_expected(reports)
+        and demo_screening.as_expected(screened, work_ids)
     )
     return 0 if ok else 1
 

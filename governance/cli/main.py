@@ -23,6 +23,13 @@ audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=Tr
 app.add_typer(keys_app, name="keys")
 app.add_typer(works_app, name="works")
 app.add_typer(audit_app, name="audit")
+# Its commands live in their own module, which needs `app` no more than it needs them.
+from governance.cli.detectors_command import detectors_app  # noqa: E402
+
+app.add_typer(detectors_app, name="detectors")
+from governance.cli.works_command import reindex_command  # noqa: E402
+
+works_app.command("reindex")(reindex_command)
 console = Console()
 # Error lines are not wrapped: they are read by scripts and grepped in logs.
 errors = Console(stderr=True, soft_wrap=True)
@@ -117,6 +124,34 @@ def verify_command(
 
     request = Request(paths, out, as_json, trust_anchor or [], no_trust_anchor, url, key)
     raise typer.Exit(run(request, console, errors))
+
+
+@app.command("screen")
+def screen_command(
+    paths: Annotated[list[Path], typer.Argument(help="Image files or folders of images.")],
+    out: Annotated[
+        Path, typer.Option(help="Where a folder's screen.html and screen.json go.")
+    ] = Path("./screen-report"),
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One file: print its JSON answer.")
+    ] = False,
+    url: Annotated[
+        str | None,
+        typer.Option(help="Ask the service at this address (POST /v1/screen) instead."),
+    ] = None,
+    key: Annotated[
+        str | None,
+        typer.Option(envvar="GOVERN_API_KEY", help="The API key for --url.", show_default=False),
+    ] = None,
+) -> None:
+    """Screen files: near-copies of registered works (transform, altered regions), AI-made
+    detector scores, and whether a file is an output of this service. Inside a deployment
+    its database is read (read only); elsewhere give --url. A folder gets an HTML page
+    with the regions drawn. Exit 1 if a file could not be screened, 2 if nothing could."""
+    from governance.cli.screen_command import Request as ScreenRequest
+    from governance.cli.screen_command import run as run_screen
+
+    raise typer.Exit(run_screen(ScreenRequest(paths, out, as_json, url, key), console, errors))
 
 
 @keys_app.command("create")

@@ -1,4 +1,5 @@
-"""`govern works import DIR`: register a folder of works, one transaction per file."""
+"""`govern works import DIR`: register a folder of works, one transaction per file, each
+as registration over HTTP does it (near-copy record, duplicate and dispute checks)."""
 
 import csv
 import io
@@ -14,7 +15,7 @@ from rich.table import Table
 
 from governance.auth.models import Role
 from governance.auth.service import Principal
-from governance.db import unit_of_work
+from governance.db import request_session, unit_of_work
 from governance.errors import FileTooLarge, GovernError, InvalidInput
 from governance.services import Services
 from governance.works.schemas import WorkMetadata
@@ -152,7 +153,9 @@ def _register_row(
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise InvalidInput(problems) from None
-    with unit_of_work(services.engine) as session:
+    # A request's session: the picture is described and searched for with no transaction
+    # open, so a service running beside the import is not kept waiting for its lock.
+    with request_session(services.engine) as session:
         work = register_work(session, services, principal, path.read_bytes(), metadata)
     return work.id
 

@@ -10,6 +10,9 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict
 
 from governance.audit.entries import LabelDetails
+from governance.detectors.schemas import SyntheticOut
+from governance.screening.schemas import MatcherVersions
+from governance.works.nearcopy_schemas import NearCopyOut
 from governance.works.schemas import MatchOut
 
 
@@ -39,13 +42,19 @@ class ClearanceEvidence(Evidence):
 
 
 class InputMatch(MatchOut):
-    """A registered work the input matches, with its terms in force for restoration."""
+    """A registered work the input matches (the near-copy matcher: method, band, score,
+    inliers, transform), with its terms in force for restoration."""
 
     terms_version: int
     terms: dict[str, str]  # use -> allowed / notAllowed / constrained / unknown
+    binds: bool  # false while the work is disputed or after its claim was rejected
 
 
 class InputRightsEvidence(Evidence):
+    """Version 2: matches by the near-copy matcher, each with its transform and whether
+    the work's terms bind."""
+
+    schema_version: ClassVar[int] = 2
     matches: list[InputMatch]
 
 
@@ -108,3 +117,65 @@ class StoreEvidence(Evidence):
     sha256: str
     bytes: int
     media_type: str
+
+
+class ScreenedWork(NearCopyOut):
+    """A registered work the output resembles, and what its terms made of that."""
+
+    terms_version: int
+    terms: dict[str, str]  # ai_generative_training, ai_training -> value
+    status: str  # registered, disputed, upheld, rejected: only registered and upheld bind
+    # refused (a copy the terms forbid), flagged (a resemblance in the review band),
+    # allowed (the terms permit generative use), not_binding (disputed), recorded
+    # (a restoration's output: its input's rights were judged before the model ran)
+    decision: str
+
+
+class ChangedRegion(BaseModel):
+    x: int
+    y: int
+    width: int
+    height: int
+    pixels: int
+
+
+class ChangeMap(BaseModel):
+    """The changed pixels, kept with the call's files (as its input and mask are)."""
+
+    sha256: str
+    media_type: str  # image/png: 1 bit a pixel, white where a pixel changed
+    width: int
+    height: int
+
+
+class OutsideMaskCheck(BaseModel):
+    """The restoration's model output against its input, before any label is added."""
+
+    dilation_px: int
+    tolerance_grey_levels: int  # a change of more than this, in any channel, counts
+    checked_pixels: int  # outside the grown mask
+    changed_pixels: int
+    changed_fraction: float
+    regions: list[ChangedRegion]  # connected, in output pixels; the largest few
+    regions_total: int
+    map: ChangeMap | None  # none when nothing changed
+
+
+class LabelMarks(BaseModel):
+    """What the label stage, after this one, changes in the pixels: its own marks."""
+
+    watermark_alg: str
+    watermark_lattice_step_grey_levels: float
+    # The largest change to a pixel seen on four photographs (bench/bench_screen.py): a
+    # measurement, not a bound; the same offset goes to R, G and B.
+    watermark_measured_max_change_grey_levels: int
+    visible_label: str  # where one is drawn: the label stage's evidence records its box
+
+
+class ScreenEvidence(Evidence):
+    near_copies: list[ScreenedWork]  # best first
+    synthetic: SyntheticOut  # evidence, never a refusal
+    outside_mask: OutsideMaskCheck | None  # restorations only
+    label_marks: LabelMarks
+    versions: MatcherVersions
+    timings_ms: dict[str, float]

@@ -11,6 +11,7 @@ from governance.pipeline.stages.input_rights import InputRights
 from governance.pipeline.stages.label import LabelOutput
 from governance.pipeline.stages.model import RunModel
 from governance.pipeline.stages.prompt_check import PromptCheck
+from governance.pipeline.stages.screen import ScreenOutput
 from governance.pipeline.stages.store import StoreOutput
 from governance.settings import Settings
 
@@ -30,7 +31,7 @@ RESTORATION = Plan(
     kind=ModelKind.RESTORATION,
     checks=(Authenticate(), ClearanceCheck(), InputRights()),
     model=RunModel(),
-    after_model=(),
+    after_model=(ScreenOutput(),),
     sealed=(LabelOutput(), StoreOutput()),
     always_reviewed=lambda settings: settings.restorations_need_review,
 )
@@ -38,7 +39,7 @@ GENERATION = Plan(
     kind=ModelKind.GENERATION,
     checks=(Authenticate(), ClearanceCheck(), PromptCheck()),
     model=RunModel(),
-    after_model=(),
+    after_model=(ScreenOutput(),),
     sealed=(LabelOutput(), StoreOutput()),
     always_reviewed=lambda settings: False,
 )

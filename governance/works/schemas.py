@@ -1,11 +1,13 @@
 """Wire shapes of the works API."""
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from governance.detectors.schemas import SyntheticOut
 from governance.text import no_nul
+from governance.works.nearcopy_schemas import NearCopyOut
 
 Text500 = Annotated[str, Field(min_length=1, max_length=500), AfterValidator(no_nul)]
 
@@ -28,6 +30,36 @@ class TermsUpdate(BaseModel):
     terms: dict[str, Any]
 
 
+class DisputedWorkOut(BaseModel):
+    work_id: int
+    holder_id: int
+    method: str = Field(description="how the match was found: exact, hash or local_features")
+    score: float
+    inliers: int
+
+
+class DisputingWorkOut(BaseModel):
+    work_id: int
+    holder_id: int
+    status: str
+
+
+class DisputeResolutionOut(BaseModel):
+    resolution: str = Field(description="upheld or rejected")
+    comment: str
+    resolved_by: str
+    resolved_at: datetime
+
+
+class DisputeResolution(BaseModel):
+    """An admin's resolution of a disputed work."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    resolution: Literal["upheld", "rejected"]
+    comment: Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(no_nul)]
+
+
 class WorkOut(BaseModel):
     id: int
     holder_id: int
@@ -45,6 +77,26 @@ class WorkOut(BaseModel):
     byte_size: int
     fingerprints: dict[str, str]
     created_at: datetime
+    status: str = Field(
+        description="registered; disputed (a near copy of another holder's earlier work: "
+        "its terms bind no one until an admin resolves the dispute); upheld (resolved for "
+        "this work: its terms bind); rejected (resolved against it: it never binds)"
+    )
+    binds: bool = Field(description="whether this work's terms bind anyone now")
+    disputed_works: list[DisputedWorkOut] = Field(
+        description="the other holders' earlier works this work was found to copy"
+    )
+    disputed_by: list[DisputingWorkOut] = Field(
+        description="later works of other holders registered as copies of this one"
+    )
+    dispute_resolution: DisputeResolutionOut | None
+    near_copy_indexed: bool = Field(
+        description="whether the work has a near-copy record; works registered before "
+        "near copies are matched by their hashes only until `govern works reindex`"
+    )
+    synthetic: SyntheticOut | None = Field(
+        description="what the AI-made-image detectors said of the work at registration"
+    )
 
 
 class WorkPage(BaseModel):
@@ -68,17 +120,19 @@ class TermsHistory(BaseModel):
     versions: list[TermsVersionOut]
 
 
-class MatchOut(BaseModel):
-    work_id: int
+class MatchOut(NearCopyOut):
+    """A registered work the image copies (governance.works.nearcopy), with the global
+    hashes' distances to it measured in the closer orientation."""
+
     distance: int = Field(description="pHash + dHash Hamming distance, 0..128; 0 for exact")
     exact: bool = Field(description="same decoded pixels as the registered work")
-    orientation: str
+    orientation: str = Field(description="original or mirrored: the closer by hashes")
     phash_distance: int
     dhash_distance: int
 
 
 class MatchResult(BaseModel):
-    matches: list[MatchOut]
+    matches: list[MatchOut] = Field(description="best first")
 
 
 class UsageItem(BaseModel):

@@ -11,16 +11,18 @@ from sqlmodel import Session, col, select
 from governance.aimodels import clearance
 from governance.aimodels.links import link_new_work, models_linked_to
 from governance.audit.entries import (
+    DisputedMatch,
     RecordedTermsVersion,
     RecordedWork,
     TermsChanged,
+    WorkDisputed,
     WorkRegistered,
 )
 from governance.auth.models import Role
 from governance.auth.service import Principal, require_role
 from governance.db import after_commit, begin_write
+from governance.detectors.assess import assess_synthetic
 from governance.errors import (
-    DuplicatePicture,
     DuplicateWork,
     ImageTooFlat,
     InvalidInput,
@@ -32,7 +34,7 @@ from governance.errors import (
 from governance.images import DecodedImage, decode_image
 from governance.metadata import parse_metadata_field
 from governance.services import Services
-from governance.works import matching
+from governance.works import duplicates, nearcopy_store
 from governance.works.schemas import (
     TermsHistory,
     TermsVersionOut,
@@ -40,9 +42,11 @@ from governance.works.schemas import (
     WorkOut,
     WorkPage,
 )
+from governance.works.state import work_state
 from labeling.c2pa_read import read_c2pa_manifest
 from labeling.errors import ManifestReadError
 from rights import registry
+from rights.disputes import record_disputes
 from rights.embedded_terms import terms_from_assertions, terms_from_xmp
 from rights.errors import DuplicateWorkError, InvalidLicenseError, InvalidTermsError
 from rights.fingerprints import FLAT_MAX_BITS, Fingerprints, fingerprint, hash_hex
@@ -51,6 +55,9 @@ from rights.models import Work, WorkFingerprint, WorkTermsVersion
 from rights.terms import Signal, Use, parse_declared_terms
 
 READERS = (Role.AUDITOR, Role.ADMIN)
+# The audit entry keeps the work as first registered (its version 1 shape); the dispute
+# has entries of its own.
+_RECORDED = set(RecordedWork.model_fields)
 
 
 @contextmanager
@@ -87,9 +94,14 @@ def register_work(
         normalise_license(metadata.license)
         parse_declared_terms(metadata.terms)
     signal_sets, reads = embedded_terms(decoded, services.c2pa_trust_anchors)
-    # The pixels are read and hashed before the write lock is taken.
+    # The pixels are read, hashed, described and searched for before the write lock.
+    parts = nearcopy_store.describe(decoded.image)
+    searched = duplicates.search(session, services, decoded.image, prints, parts)
+    synthetic = assess_synthetic(session, services, nearcopy_store.rgb_array(decoded.image))
     begin_write(session)
-    _refuse_duplicates(session, services, principal.holder_id, prints)
+    claims = duplicates.refuse_or_claim(
+        session, services, principal.holder_id, decoded.image, prints, parts, searched
+    )
     new = registry.NewWork(
         holder_id=principal.holder_id,
         title=metadata.title,
@@ -108,16 +120,33 @@ def register_work(
     )
     with _rights_errors():
         work, version = registry.register_work(session, new)
-    out = _work_out(session, work, version)
+    assert work.id is not None
+    work.synthetic = synthetic.model_dump(mode="json")
+    session.add(work)
+    if claims:
+        record_disputes(session, work, claims)
+    nearcopy_store.keep(session, services, work.id, parts)
+    out = work_out(session, work, version)
     services.audit.record(
         session,
         f"work:{out.id}",
         principal.actor,
         WorkRegistered(
-            work=RecordedWork.model_validate(out.model_dump()),
+            work=RecordedWork.model_validate(out.model_dump(include=_RECORDED)),
             embedded_terms_read=version.embedded["reads"],
         ),
     )
+    if claims:
+        services.audit.record(
+            session,
+            f"work:{out.id}",
+            principal.actor,
+            WorkDisputed(
+                work_id=out.id,
+                holder_id=out.holder_id,
+                matches=[DisputedMatch.model_validate(d.model_dump()) for d in out.disputed_works],
+            ),
+        )
     # Models trained on this work are judged again now that its terms are known.
     touched = link_new_work(session, services, work, new.fingerprints)
     clearance.recompute_for(
@@ -138,23 +167,6 @@ def _fingerprints(decoded: DecodedImage) -> Fingerprints:
             "told apart from any other like it"
         )
     return prints
-
-
-def _refuse_duplicates(
-    session: Session, services: Services, holder_id: int, prints: Fingerprints
-) -> None:
-    """The same pixels are one work whoever registers them; the same picture in another
-    encoding (a match) is one work for one holder. Across holders, a match is left for
-    the rights holders to settle."""
-    # Under the audit lock, held to the end of the transaction: two encodings of one
-    # picture registered at the same moment cannot both miss each other.
-    services.audit.lock(session)
-    same = registry.work_by_pixels(session, prints.pixel_sha256)
-    if same is not None and same.id is not None:
-        raise DuplicateWork(same.id)
-    match = matching.own_duplicate(session, services, holder_id, prints)
-    if match is not None:
-        raise DuplicatePicture(match.work_id, match.phash_distance, match.dhash_distance)
 
 
 def embedded_terms(
@@ -199,7 +211,7 @@ def get_work(
         if found is None:
             raise WorkNotFound(f"work {work_id} was not registered yet at {at.isoformat()}")
         version = found
-    return _work_out(session, work, version)
+    return work_out(session, work, version)
 
 
 def _representable_in_utc(at: datetime) -> bool:
@@ -214,7 +226,7 @@ def list_works(session: Session, principal: Principal, limit: int, offset: int) 
     require_role(principal, Role.RIGHTS_HOLDER, *READERS)
     holder = principal.holder_id if principal.role is Role.RIGHTS_HOLDER else None
     works, total = registry.list_works(session, holder, limit, offset)
-    items = [_work_out(session, w, registry.current_terms(session, w)) for w in works]
+    items = [work_out(session, w, registry.current_terms(session, w)) for w in works]
     return WorkPage(items=items, total=total, limit=limit, offset=offset)
 
 
@@ -227,7 +239,7 @@ def change_terms(
     with _rights_errors():
         version, changed = registry.change_terms(session, work, terms, principal.actor)
     if not changed:
-        return _work_out(session, work, version)
+        return work_out(session, work, version)
     services.audit.record(
         session,
         f"work:{work_id}",
@@ -238,7 +250,7 @@ def change_terms(
     )
     touched = models_linked_to(session, work_id)
     clearance.recompute_for(session, services, touched, f"terms.changed:{work_id}", principal.actor)
-    return _work_out(session, work, version)
+    return work_out(session, work, version)
 
 
 def terms_history(session: Session, principal: Principal, work_id: int) -> TermsHistory:
@@ -264,7 +276,8 @@ def _owned_work(session: Session, principal: Principal, work_id: int) -> Work:
     return work
 
 
-def _work_out(session: Session, work: Work, version: WorkTermsVersion) -> WorkOut:
+def work_out(session: Session, work: Work, version: WorkTermsVersion) -> WorkOut:
+    """The work as the API serves it, with its dispute and near-copy state."""
     assert work.id is not None
     rows = session.exec(
         select(WorkFingerprint)
@@ -292,6 +305,7 @@ def _work_out(session: Session, work: Work, version: WorkTermsVersion) -> WorkOu
         byte_size=work.byte_size,
         fingerprints=prints,
         created_at=work.created_at,
+        **work_state(session, work),
     )
 
 

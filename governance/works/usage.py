@@ -99,8 +99,12 @@ def _matching_calls(session: Session, work_id: int) -> Iterator[UsageCall]:
     for row, stage, mine in matching_calls(session, work_id):
         # The stage refuses for each matched work whose terms forbid the restoration: so
         # this work was a cause exactly when the stage refused and its own terms forbid.
+        # Evidence before version 2 has no "binds": every work's terms bound then.
         forbids = any(
-            TermValue(v) in FORBIDDING for m in mine for v in (m.get("terms") or {}).values()
+            TermValue(v) in FORBIDDING
+            for m in mine
+            if m.get("binds", True)
+            for v in (m.get("terms") or {}).values()
         )
         assert row.id is not None
         yield UsageCall(

@@ -1,10 +1,12 @@
 """Every kind of audit entry has a versioned schema, and stored entries parse back into it."""
 
+import io
 import json
 from typing import Any
 
 import pytest
 import rfc8785
+from PIL import Image
 from sqlmodel import Session, col, select
 
 from governance.audit.entries import (
@@ -22,7 +24,8 @@ from governance.audit.log import read_entry
 from governance.audit.models import AuditEntry
 from governance.auth.service import revoke_key
 from governance.db import unit_of_work
-from tests.support.helpers import auth, png_bytes, register
+from tests.detectors.helpers import calibrated_toy_detector
+from tests.support.helpers import auth, encode, png_bytes, register
 from tests.support.label_helpers import generated, generator
 from tests.support.service_fixture import Service
 
@@ -53,6 +56,17 @@ def _fill_the_log(service: Service) -> dict[str, int]:
         json={"reason": "superseded"},
     )
     assert retired.status_code == 200, retired.text
+    # bob claims a grey copy of alice's work: disputed, then resolved by an admin.
+    grey = encode(Image.open(io.BytesIO(png_bytes("coffee"))).convert("L").convert("RGB"))
+    claim = register(service.client, service.keys["bob"], grey)
+    assert claim.status_code == 201 and claim.json()["status"] == "disputed", claim.text
+    resolved = service.client.post(
+        f"/v1/works/{claim.json()['id']}/dispute",
+        headers=auth(service.keys["admin"]),
+        json={"resolution": "rejected", "comment": "alice's work, registered first"},
+    )
+    assert resolved.status_code == 200, resolved.text
+    calibrated_toy_detector(service)
     services = service.app.state.services
     with unit_of_work(services.engine) as session:
         revoke_key(session, services.audit, 2)
@@ -82,7 +96,10 @@ def test_every_kind_is_read_back_as_its_model_and_written_again_unchanged(
             signed["subject"],
             signed["actor"],
         )
-    by_kind = {entry.kind: entry for entry in parsed}
+    # The first of each kind: alice's work was registered before bob's claim.
+    by_kind: dict[str, Any] = {}
+    for entry in parsed:
+        by_kind.setdefault(entry.kind, entry)
     registered = by_kind["work.registered"].data
     assert isinstance(registered, WorkRegistered) and registered.work.id == made["work"]
     call = by_kind["call.recorded"].data

@@ -165,6 +165,15 @@ def test_allowed_is_carried_only_when_every_matched_work_allows(
         ):
             response = register(service.client, service.keys[holder], image, terms=terms)
             assert response.status_code == 201, response.text
+        # bob's grey copy of alice's work registers as disputed, binding no one; an admin
+        # upholds it, so that both works' terms bind.
+        assert response.json()["status"] == "disputed"
+        upheld = service.client.post(
+            f"/v1/works/{response.json()['id']}/dispute",
+            headers=auth(service.keys["admin"]),
+            json={"resolution": "upheld", "comment": "bob holds the grey print's rights"},
+        )
+        assert upheld.status_code == 200, upheld.text
         _conservator(service)
         call = restore(service, png_bytes("astronaut"), _mask(512, 512), _model(service)).json()
         label = next(s for s in call["stages"] if s["name"] == "label")["evidence"]

@@ -18,7 +18,7 @@ from tests.support.model_helpers import (
 )
 from tests.support.service_fixture import Service, make_service
 
-STAGES = ["authenticate", "clearance", "input_rights", "model", "label", "store_output"]
+STAGES = ["authenticate", "clearance", "input_rights", "model", "screen", "label", "store_output"]
 
 
 def test_a_restoration_waits_for_review_and_keeps_its_evidence(service: Service) -> None:
@@ -69,6 +69,7 @@ def test_a_generation_is_released(service: Service) -> None:
         "clearance",
         "prompt_check",
         "model",
+        "screen",
         "label",
         "store_output",
     ]

@@ -16,7 +16,7 @@ def _at(service: Service, work_id: int, at: str) -> dict:
     response = service.client.get(
         f"/v1/works/{work_id}", headers=auth(service.keys["alice"]), params={"at": at}
     )
-    return {"status": response.status_code, **response.json()}
+    return {**response.json(), "http_status": response.status_code}
 
 
 def test_terms_at_the_creation_instant_are_the_first_version(service: Service) -> None:
@@ -41,7 +41,7 @@ def test_a_first_version_stamped_after_its_work_still_covers_the_gap(service: Se
         session.add(version)
     for at in (created, created + timedelta(milliseconds=1)):
         got = _at(service, work["id"], at.isoformat())
-        assert got["status"] == 200 and got["terms_version"] == 1, at
+        assert got["http_status"] == 200 and got["terms_version"] == 1, at
 
 
 def test_an_identical_terms_change_creates_nothing(service: Service) -> None:

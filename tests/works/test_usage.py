@@ -142,25 +142,39 @@ def test_calls_whose_input_matched_the_work_and_which_it_refused(service: Servic
         terms={"restoration": "notAllowed"},
     ).json()
     assert bob["id"] != alice["id"]
+    # A copy of Alice's work: disputed, its terms bind no one until an admin upholds it.
+    assert bob["status"] == "disputed"
+    assert [w["work_id"] for w in bob["disputed_works"]] == [alice["id"]]
+    passed = restore(service, png_bytes("coins"), mask, model).json()
+    assert passed["status"] == "pending_review"
+    upheld = service.client.post(
+        f"/v1/works/{bob['id']}/dispute",
+        headers=auth(service.keys["admin"]),
+        json={"resolution": "upheld", "comment": "Bob holds the rights to this scan"},
+    )
+    assert upheld.status_code == 200 and upheld.json()["status"] == "upheld", upheld.text
     refused = restore(service, png_bytes("coins"), mask, model).json()
     assert refused["status"] == "blocked"
     unrelated = restore(service, encode(np_image(4)), _mask(64, 64), model).json()
     assert unrelated["status"] == "pending_review"
 
     calls = _usage(service, alice["id"]).json()["calls"]
-    assert [c["call_id"] for c in calls] == [refused["id"], allowed["id"]]  # newest first
+    # Newest first.
+    assert [c["call_id"] for c in calls] == [refused["id"], passed["id"], allowed["id"]]
     assert all(c["matched"] == "input" and c["kind"] == "restoration" for c in calls)
-    assert [c["status"] for c in calls] == ["blocked", "pending_review"]
-    # Alice's work allowed both: the refusal was Bob's work's doing.
+    assert [c["status"] for c in calls] == ["blocked", "pending_review", "pending_review"]
+    # Alice's work allowed them all: the refusal was Bob's work's doing.
     assert not any(c["refused_because_of_this_work"] for c in calls)
-    [bobs] = _usage(service, bob["id"], "bob").json()["calls"]
-    assert bobs["call_id"] == refused["id"] and bobs["refused_because_of_this_work"]
+    bobs = _usage(service, bob["id"], "bob").json()["calls"]
+    assert [c["call_id"] for c in bobs] == [refused["id"], passed["id"]]
+    # While disputed, Bob's terms bound no one: that call was not his work's refusal.
+    assert [c["refused_because_of_this_work"] for c in bobs] == [True, False]
 
     first = _usage(service, alice["id"], limit=1).json()
     assert [c["call_id"] for c in first["calls"]] == [refused["id"]] and first["calls_more"]
-    second = _usage(service, alice["id"], limit=1, offset=1).json()
-    assert [c["call_id"] for c in second["calls"]] == [allowed["id"]]
-    assert not second["calls_more"]
+    last = _usage(service, alice["id"], limit=1, offset=2).json()
+    assert [c["call_id"] for c in last["calls"]] == [allowed["id"]]
+    assert not last["calls_more"]
 
     # What an audit export by `work:N` should select: the work and its calls, all logged.
     services = service.app.state.services
@@ -173,9 +187,15 @@ def test_calls_whose_input_matched_the_work_and_which_it_refused(service: Servic
         assert subjects_for_export(session, padded) == [padded]
         assert related_subjects(session, bob["id"]) == [
             f"work:{bob['id']}",
+            f"call:{passed['id']}",
             f"call:{refused['id']}",
         ]
-    assert subjects == [f"work:{alice['id']}", f"call:{allowed['id']}", f"call:{refused['id']}"]
+    assert subjects == [
+        f"work:{alice['id']}",
+        f"call:{allowed['id']}",
+        f"call:{passed['id']}",
+        f"call:{refused['id']}",
+    ]
     for subject in subjects:
         logged = service.client.get(
             "/v1/audit/entries",

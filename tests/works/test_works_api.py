@@ -40,7 +40,17 @@ def test_register_and_read_back(service: Service) -> None:
     assert work["terms"]["data_mining"] == {"use": "unknown", "sources": []}
     assert (work["width"], work["height"], work["media_type"]) == (512, 512, "image/png")
     assert set(work["fingerprints"]) == {"phash", "dhash", "phash_mirrored", "dhash_mirrored"}
-    assert service.stored() == (1, 4, 1, 1, 1)
+    # The file as uploaded, and its reduced copy for alterations (governance.works.nearcopy_store).
+    assert service.stored() == (1, 4, 1, 2, 1)
+    assert work["status"] == "registered" and work["binds"] and work["near_copy_indexed"]
+    assert work["disputed_works"] == [] and work["disputed_by"] == []
+    # The detectors' say is kept on every work: none is registered here.
+    assert work["synthetic"] == {
+        "score": None,
+        "verdict": "no_detector",
+        "detectors": [],
+        "failed": [],
+    }
     assert (service.settings.blob_dir / work["sha256"][:2] / work["sha256"]).exists()
     for who in ("alice", "auditor", "admin"):
         got = service.client.get(f"/v1/works/{work['id']}", headers=auth(service.keys[who]))

@@ -1,4 +1,9 @@
-"""May this input be restored: every registered work it matches is judged by its terms.
+"""May this input be restored: every registered work it copies is judged by its terms.
+
+The near-copy matcher (governance.works.matching) finds a work turned, flipped, mirrored,
+cropped, bordered or inverted, not only re-encoded. A disputed work's terms bind no one
+(rights.disputes): its match is recorded, but refuses nothing; the earlier work it is
+disputed over is matched too, and its terms do bind.
 
 The works' terms also say what the restored output carries on (CAWG training-mining):
 this stage hands them to the manifest through the context.
@@ -27,7 +32,11 @@ class InputRights:
     def run(self, call: CallContext) -> StageResult:
         assert isinstance(call.input, RestorationInput), "only restorations have an input"
         matches = match_image(
-            call.session, call.services, Image.fromarray(call.input.image), limit=MAX_MATCHES
+            call.session,
+            call.services,
+            Image.fromarray(call.input.image),
+            limit=MAX_MATCHES,
+            alterations=False,
         )
         works = work_terms(call.session, {m.work_id for m in matches})
         found = []
@@ -36,10 +45,15 @@ class InputRights:
             work = works[m.work_id]
             terms = {u.value: term_value(work.terms.get(u.value)).value for u in RESTORATION_USES}
             found.append(
-                InputMatch(**m.model_dump(), terms_version=work.terms_version, terms=terms)
+                InputMatch(
+                    **m.model_dump(),
+                    terms_version=work.terms_version,
+                    terms=terms,
+                    binds=work.binds,
+                )
             )
             forbidding = [u for u, v in terms.items() if TermValue(v) in FORBIDDING]
-            if forbidding:
+            if forbidding and work.binds:
                 reasons.append(
                     Reason(
                         "input_rights",
@@ -48,6 +62,6 @@ class InputRights:
                         + ", ".join(terms[u] for u in forbidding),
                     )
                 )
-        call.manifest.training_mining = carried_terms(works.values())
+        call.manifest.training_mining = carried_terms(w for w in works.values() if w.binds)
         outcome = Outcome.REFUSED if reasons else Outcome.PASSED
         return StageResult(self.name, outcome, InputRightsEvidence(matches=found), reasons)

@@ -57,13 +57,18 @@ class PromptCheck:
         for (work_id, named), (work, match) in sorted(best.items()):
             terms = works[work_id]
             values = {u.value: term_value(terms.terms.get(u.value)).value for u in GENERATIVE_USES}
-            forbidding = [u for u, v in values.items() if TermValue(v) in FORBIDDING]
+            # A disputed or rejected work's terms bind no one (rights.disputes).
+            forbidding = (
+                [u for u, v in values.items() if TermValue(v) in FORBIDDING] if terms.binds else []
+            )
             weights = _weights(match)
             distinctive = [shown for shown, w in weights if w == DISTINCTIVE]
             refuses = bool(forbidding) and len(distinctive) >= REFUSE_WEIGHT
             matched = prompt[match.found.start : match.found.end]
             text = work.title if named == "title" else work.creator
-            if not forbidding:
+            if not terms.binds:
+                why = "the work is disputed or its claim was rejected: its terms bind no one"
+            elif not forbidding:
                 why = "its terms allow generative use"
             elif refuses:
                 why = "it names the work by its distinctive word(s) " + ", ".join(distinctive)
