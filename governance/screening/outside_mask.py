@@ -1,8 +1,10 @@
 """Did a restoration touch pixels it was not asked to? Its output against its input,
 outside the mask grown by a few pixels.
 
-The built-in restorer (and every adapter today) pastes the model's answer into the
-masked pixels only, so outside the mask its output is the input exactly: measured on
+The built-in restorer (and the `transformers:` adapter, which resizes the model's answer
+back) pastes the answer into the masked pixels only, so outside the mask its output is
+the input exactly; a `python:` restorer's whole answer is kept, so what it changed out
+there is seen here. Measured on
 four photographs at 256 px (bench/bench_screen.py), 0 pixels changed outside the mask,
 where the network's own raw output differs from the input everywhere (95th percentile
 3-17 grey levels at any distance from the mask: no halo to allow for). The margin below
