@@ -13,6 +13,7 @@ ADAPTERS = {
     "transformers": {
         "governance/adapters/hf.py",
         "governance/adapters/hf_detector.py",
+        "governance/adapters/hf_files.py",
         "tests/support/tiny_models.py",
         "tests/adapters/tiny_classifiers.py",
     },

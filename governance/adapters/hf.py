@@ -9,23 +9,20 @@ from typing import Any
 
 import numpy as np
 import torch
-from transformers import (
-    AutoConfig,
-    AutoImageProcessor,
-    AutoModelForImageToImage,
-    PretrainedConfig,
-    PreTrainedModel,
-)
+from transformers import AutoModelForImageToImage, PretrainedConfig, PreTrainedModel
 from transformers.models.auto.modeling_auto import (
     MODEL_FOR_IMAGE_TO_IMAGE_MAPPING,
     MODEL_FOR_IMAGE_TO_IMAGE_MAPPING_NAMES,
 )
 
 from governance.adapters.base import LoadedModel, ModelKind
-from governance.adapters.hashing import tree_sha256
+from governance.adapters.hf_files import (
+    directory_digest,
+    load_weights,
+    read_config,
+    read_processor,
+)
 from governance.model_errors import ModelRunError, check_deadline
-
-_PREPROCESSOR_FILE = "preprocessor_config.json"
 
 
 def load_transformers_restorer(directory: Path) -> LoadedModel:
@@ -34,18 +31,10 @@ def load_transformers_restorer(directory: Path) -> LoadedModel:
     Raises ModelRunError when the directory is missing, holds no usable config, names a
     model that is not image-to-image, or its weights do not load cleanly.
     """
-    if not directory.is_dir():
-        raise ModelRunError(f"the model directory {directory} does not exist")
-    if not (directory / "config.json").is_file():
-        raise ModelRunError(f"the model directory {directory} has no config.json")
-    # Hash first: the digest must describe the files we are about to load.
-    try:
-        digest = tree_sha256(directory)
-    except OSError as exc:
-        raise ModelRunError(f"the files in {directory} cannot be read: {exc}") from exc
-    config = _load_config(directory)
-    model = _load_model(directory, config)
-    processor = _load_processor(directory)
+    digest = directory_digest(directory)
+    config = _image_to_image_config(directory)
+    model = load_weights(directory, config, AutoModelForImageToImage)
+    processor = read_processor(directory)
     return LoadedModel(
         kind=ModelKind.RESTORATION,
         weights_sha256=digest,
@@ -53,15 +42,8 @@ def load_transformers_restorer(directory: Path) -> LoadedModel:
     )
 
 
-def _load_config(directory: Path) -> PretrainedConfig:
-    try:
-        config: PretrainedConfig = AutoConfig.from_pretrained(
-            directory, local_files_only=True, trust_remote_code=False
-        )
-    except Exception as exc:
-        raise ModelRunError(
-            f"the config.json in {directory} cannot be read: {type(exc).__name__}: {exc}"
-        ) from exc
+def _image_to_image_config(directory: Path) -> PretrainedConfig:
+    config = read_config(directory)
     if type(config) not in MODEL_FOR_IMAGE_TO_IMAGE_MAPPING:
         supported = ", ".join(sorted(MODEL_FOR_IMAGE_TO_IMAGE_MAPPING_NAMES))
         raise ModelRunError(
@@ -69,50 +51,6 @@ def _load_config(directory: Path) -> PretrainedConfig:
             f"image-to-image architecture (supported: {supported})"
         )
     return config
-
-
-def _load_model(directory: Path, config: PretrainedConfig) -> PreTrainedModel:
-    try:
-        model, info = AutoModelForImageToImage.from_pretrained(
-            directory,
-            config=config,
-            local_files_only=True,
-            trust_remote_code=False,
-            output_loading_info=True,
-        )
-    except Exception as exc:
-        raise ModelRunError(
-            f"the weights in {directory} failed to load: {type(exc).__name__}: {exc}"
-        ) from exc
-    # transformers only warns about these and fills the gaps with random values; a
-    # restoration that is partly noise must never reach a collection record.
-    missing = sorted(info.get("missing_keys", ()))
-    mismatched = sorted(str(key) for key in info.get("mismatched_keys", ()))
-    if missing or mismatched:
-        raise ModelRunError(
-            f"the weights in {directory} do not match its config "
-            f"(missing: {missing[:5]}, wrong shape: {mismatched[:5]})"
-        )
-    # Half-precision checkpoints are slow or unsupported on CPU, and float32 keeps
-    # repeated runs bit-identical.
-    model.to(torch.float32)
-    model.eval()
-    loaded: PreTrainedModel = model
-    return loaded
-
-
-def _load_processor(directory: Path) -> Any | None:
-    if not (directory / _PREPROCESSOR_FILE).is_file():
-        return None
-    try:
-        # transformers leaves this one unannotated.
-        return AutoImageProcessor.from_pretrained(  # type: ignore[no-untyped-call]
-            directory, local_files_only=True, trust_remote_code=False
-        )
-    except Exception as exc:
-        raise ModelRunError(
-            f"the {_PREPROCESSOR_FILE} in {directory} cannot be read: {type(exc).__name__}: {exc}"
-        ) from exc
 
 
 class TransformersRestorer:

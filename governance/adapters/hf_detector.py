@@ -12,26 +12,25 @@ from typing import Any
 
 import numpy as np
 import torch
-from transformers import (
-    AutoConfig,
-    AutoImageProcessor,
-    AutoModelForImageClassification,
-    PretrainedConfig,
-    PreTrainedModel,
-)
+from transformers import AutoModelForImageClassification, PretrainedConfig, PreTrainedModel
 from transformers.models.auto.modeling_auto import (
     MODEL_FOR_IMAGE_CLASSIFICATION_MAPPING,
 )
 
 from governance.adapters.base import LoadedModel, ModelKind
-from governance.adapters.hashing import tree_sha256
+from governance.adapters.hf_files import (
+    PREPROCESSOR_FILE,
+    directory_digest,
+    load_weights,
+    read_config,
+    read_processor,
+)
 from governance.model_errors import ModelRunError, check_deadline
 
 # Words that name the synthetic class, matched whole (case-insensitive) inside a label,
 # so "AI-generated", "Fake" and "synthetic_image" are found and "Realistic" is not.
 SYNTHETIC_WORDS = ("fake", "deepfake", "synthetic", "ai", "artificial", "generated")
 _WORD = re.compile(r"[a-z]+")
-_PREPROCESSOR_FILE = "preprocessor_config.json"
 
 
 def synthetic_label(id2label: dict[int, str] | dict[str, str]) -> int:
@@ -69,17 +68,10 @@ def load_transformers_detector(directory: Path) -> LoadedModel:
     Raises ModelRunError when the directory is missing, holds no config or no weights,
     is not an image classifier, or names no single synthetic class.
     """
-    if not directory.is_dir():
-        raise ModelRunError(f"the model directory {directory} does not exist")
-    if not (directory / "config.json").is_file():
-        raise ModelRunError(f"the model directory {directory} has no config.json")
-    try:
-        digest = tree_sha256(directory)
-    except OSError as exc:
-        raise ModelRunError(f"the files in {directory} cannot be read: {exc}") from exc
-    config = _load_config(directory)
+    digest = directory_digest(directory)
+    config = _classifier_config(directory)
     index = synthetic_label(dict(config.id2label or {}))
-    model = _load_model(directory, config)
+    model = load_weights(directory, config, AutoModelForImageClassification)
     processor = _load_processor(directory)
     return LoadedModel(
         kind=ModelKind.DETECTOR,
@@ -88,15 +80,8 @@ def load_transformers_detector(directory: Path) -> LoadedModel:
     )
 
 
-def _load_config(directory: Path) -> PretrainedConfig:
-    try:
-        config: PretrainedConfig = AutoConfig.from_pretrained(
-            directory, local_files_only=True, trust_remote_code=False
-        )
-    except Exception as exc:
-        raise ModelRunError(
-            f"the config.json in {directory} cannot be read: {type(exc).__name__}: {exc}"
-        ) from exc
+def _classifier_config(directory: Path) -> PretrainedConfig:
+    config = read_config(directory)
     if type(config) not in MODEL_FOR_IMAGE_CLASSIFICATION_MAPPING:
         raise ModelRunError(
             f"the model in {directory} is a {config.model_type!r} model, not an image "
@@ -105,48 +90,14 @@ def _load_config(directory: Path) -> PretrainedConfig:
     return config
 
 
-def _load_model(directory: Path, config: PretrainedConfig) -> PreTrainedModel:
-    try:
-        model, info = AutoModelForImageClassification.from_pretrained(
-            directory,
-            config=config,
-            local_files_only=True,
-            trust_remote_code=False,
-            output_loading_info=True,
-        )
-    except Exception as exc:
-        raise ModelRunError(
-            f"the weights in {directory} failed to load: {type(exc).__name__}: {exc}"
-        ) from exc
-    # transformers fills missing weights with random values and only warns: a detector
-    # whose head is noise would score at random.
-    missing = sorted(info.get("missing_keys", ()))
-    mismatched = sorted(str(key) for key in info.get("mismatched_keys", ()))
-    if missing or mismatched:
-        raise ModelRunError(
-            f"the weights in {directory} do not match its config "
-            f"(missing: {missing[:5]}, wrong shape: {mismatched[:5]})"
-        )
-    model.to(torch.float32)
-    model.eval()
-    loaded: PreTrainedModel = model
-    return loaded
-
-
 def _load_processor(directory: Path) -> Any:
-    if not (directory / _PREPROCESSOR_FILE).is_file():
+    processor = read_processor(directory)
+    if processor is None:
         raise ModelRunError(
-            f"the model directory {directory} has no {_PREPROCESSOR_FILE}: a classifier's "
+            f"the model directory {directory} has no {PREPROCESSOR_FILE}: a classifier's "
             "score depends on the resizing and normalisation it was trained with"
         )
-    try:
-        return AutoImageProcessor.from_pretrained(  # type: ignore[no-untyped-call]
-            directory, local_files_only=True, trust_remote_code=False
-        )
-    except Exception as exc:
-        raise ModelRunError(
-            f"the {_PREPROCESSOR_FILE} in {directory} cannot be read: {type(exc).__name__}: {exc}"
-        ) from exc
+    return processor
 
 
 class TransformersDetector:
