@@ -36,7 +36,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
-import faiss
 import numpy as np
 from rich.console import Console
 from rich.progress import track
@@ -45,14 +44,13 @@ from rich.table import Table
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import bench_nearcopy_cases as cases
-from rights.nearcopy.features import QUERY_KEYPOINTS, Variant, extract
+from bench.bench_nearcopy_scale_fill import filler_postings
+from rights.nearcopy.features import QUERY_KEYPOINTS, extract
 from rights.nearcopy.record import WorkRecord
 from rights.nearcopy.search import QUERY_NEAREST, NearCopy, NearCopyIndex, describe_work
 from rights.nearcopy.verify import MIN_INLIERS
 from rights.nearcopy.word_index import signatures
 
-FILLER_POSTINGS = 500
-FILLER_SPREAD = 9  # a filler posting's half lands in one of its centroid's 9 nearest
 FILLER_ID = 10**9
 
 
@@ -71,42 +69,11 @@ class Tally:
 def add_fillers(index: NearCopyIndex, split: str, count: int, seed: int = 3) -> None:
     other = "heldout" if split == "tuning" else "tuning"
     images = [w.image for w in cases.works(other)] + cases.distractor_sources(other)
-    pool = np.concatenate(
-        [
-            extract(im, 2000, v).descriptors
-            for im in images
-            for v in (Variant.PLAIN, Variant.INVERTED)
-        ]
-    )
-    vocabulary = index.vocabulary
-    size = vocabulary.codebook_size
-    words = vocabulary.words(pool)[:, 0]
-    halves = [words // size, words % size]
-    # Each centroid's nearest centroids (itself first): where a similar descriptor of
-    # another picture would fall.
-    near = []
-    for codebook in vocabulary.codebooks:
-        table = faiss.IndexBinaryFlat(codebook.shape[1] * 8)
-        table.add(codebook)
-        near.append(table.search(codebook, FILLER_SPREAD)[1])
-    codes = signatures(pool)
     rng = np.random.default_rng(seed)
+    batches = filler_postings(index.vocabulary, count, rng, 10_000, images)
     for start in track(range(0, count, 10_000), description=f"{count} fillers"):
-        n = min(10_000, count - start)
-        picks = rng.integers(0, len(pool), (n, FILLER_POSTINGS))
-        moved = [
-            near[h][
-                halves[h][picks],
-                np.where(
-                    rng.random(picks.shape) < 0.25, 0, rng.integers(1, FILLER_SPREAD, picks.shape)
-                ),
-            ]
-            for h in range(2)
-        ]
-        filler_words = moved[0] * size + moved[1]
-        flips = np.uint32(1) << rng.integers(0, 32, (n, FILLER_POSTINGS, 2)).astype(np.uint32)
-        noisy = codes[picks] ^ flips[..., 0] ^ flips[..., 1]
-        ids = range(FILLER_ID + start, FILLER_ID + start + n)
+        filler_words, noisy = next(batches)
+        ids = range(FILLER_ID + start, FILLER_ID + start + len(filler_words))
         index.words.add_many(ids, list(filler_words), list(noisy))
     index.words.compact()
 

@@ -193,10 +193,15 @@ def _empty_record(vocabulary: Vocabulary) -> WorkRecord:
 
 
 def filler_postings(
-    vocabulary: Vocabulary, count: int, rng: np.random.Generator, batch: int = BATCH
+    vocabulary: Vocabulary,
+    count: int,
+    rng: np.random.Generator,
+    batch: int = BATCH,
+    images: list[Image.Image] | None = None,
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Batches of filler works' words and signatures (each batch x FILLER_POSTINGS)."""
-    images = [cases.photo(n) for n in cases.TUNING_PHOTOS]
+    """Batches of filler works' words and signatures (each batch x FILLER_POSTINGS),
+    drawn from the descriptors of `images` (the tuning split's photographs by default)."""
+    images = images or [cases.photo(n) for n in cases.TUNING_PHOTOS]
     pool = np.concatenate(
         [
             extract(im, 2000, v).descriptors
