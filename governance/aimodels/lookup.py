@@ -60,13 +60,23 @@ def resolve(session: Session, model: int | str, version: str | None = None) -> A
                 return candidate
         known = ", ".join(f"'{m.version}'" for m in reversed(versions))
         raise ModelNotFound(f"model '{model}' has no version '{version}'; it has {known}")
+    usable = usable_version(session, versions)
+    if usable is not None:
+        return usable
     live = [m for m in versions if m.id is not None and retirement_of(session, m.id) is None]
-    for candidate in live:
-        assert candidate.id is not None
+    return (live or versions)[0]
+
+
+def usable_version(session: Session, versions: list[AiModel]) -> AiModel | None:
+    """Of `versions` (newest first), the newest that is not retired and whose latest
+    clearance is `cleared`: the one a call naming them runs."""
+    for candidate in versions:
+        if candidate.id is None or retirement_of(session, candidate.id) is not None:
+            continue
         row = clearance.latest(session, candidate.id)
         if row is not None and row.verdict == Verdict.CLEARED.value:
             return candidate
-    return (live or versions)[0]
+    return None
 
 
 def parse_ref(text: str) -> int | str:

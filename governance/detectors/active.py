@@ -5,10 +5,8 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from governance.adapters.base import ModelKind
-from governance.aimodels import clearance
-from governance.aimodels.lookup import calibration_of, retirement_of
+from governance.aimodels.lookup import calibration_of, usable_version
 from governance.aimodels.models import AiModel
-from rights.clearance import Verdict
 
 
 @dataclass(frozen=True)
@@ -42,16 +40,12 @@ def active_detectors(session: Session) -> list[ActiveDetector]:
         .where(AiModel.kind == ModelKind.DETECTOR.value)
         .order_by(col(AiModel.id).desc())
     )
-    chosen: dict[str, AiModel] = {}
+    by_name: dict[str, list[AiModel]] = {}
     for model in session.exec(query):
-        assert model.id is not None
-        if model.name in chosen or retirement_of(session, model.id) is not None:
-            continue
-        row = clearance.latest(session, model.id)
-        if row is not None and row.verdict == Verdict.CLEARED.value:
-            chosen[model.name] = model
+        by_name.setdefault(model.name, []).append(model)
+    chosen = [usable_version(session, versions) for versions in by_name.values()]
     out = []
-    for model in sorted(chosen.values(), key=lambda m: m.id or 0):
+    for model in sorted((m for m in chosen if m is not None), key=lambda m: m.id or 0):
         assert model.id is not None
         found = calibration_of(session, model)
         calibration = None
