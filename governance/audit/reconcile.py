@@ -87,7 +87,6 @@ class Reconciler:
         if not self.problems.full:
             unrecorded_rows(self._session, self.problems)
             reconcile_disputes.unrecorded_disputes(self._session, self.problems)
-            reconcile_detectors.unrecorded_calibrations(self._session, self.problems)
         return self.problems.found
 
     def _check_batch(self) -> None:

@@ -2,19 +2,13 @@
 
 The newest detector_calibrations row for a model's weights is the one in force, so a
 row changed or added behind the log's back changes what every later screen says: each
-row must name its entry, and say what it says.
+row must say what its entry says (a row that names no entry of its own is found by
+reconcile_rows.unrecorded_rows).
 """
-
-from typing import Any
-
-from sqlalchemy import String, and_, cast, exists, literal
-from sqlmodel import Session, col, select
 
 from governance.aimodels.models import DetectorCalibration
 from governance.audit.entries import DetectorCalibrated
-from governance.audit.models import AuditEntry
 from governance.audit.reconcile_fields import (
-    Problems,
     RowCheck,
     audit_index,
     by_audit_index,
@@ -41,24 +35,3 @@ calibrations = kind_check(
         ],
     ),
 )
-
-
-def unrecorded_calibrations(session: Session, problems: Problems) -> None:
-    """Calibration rows whose named entry is missing, of another kind or about another
-    model."""
-    kind = DetectorCalibrated.entry_kind
-    row_id, index = col(DetectorCalibration.id), col(DetectorCalibration.audit_index)
-    subject: Any = literal("model:") + cast(col(DetectorCalibration.model_id), String)
-    recorded = exists().where(
-        and_(
-            col(AuditEntry.kind) == kind,
-            col(AuditEntry.subject) == subject,
-            col(AuditEntry.idx) == index,
-        )
-    )
-    query = select(row_id, index).where(~recorded).order_by(row_id).limit(problems.room)
-    for found, named in session.exec(query):
-        problems.add(
-            f"detector_calibrations row {found} is recorded by no {kind} entry "
-            f"(it names entry {named})"
-        )

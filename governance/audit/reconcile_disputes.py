@@ -13,7 +13,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, and_, cast, exists, func, literal, or_
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from governance.audit.entries import DisputeResolved, StoredEntry, WorkDisputed
@@ -27,6 +27,7 @@ from governance.audit.reconcile_fields import (
     data_of,
     kind_check,
 )
+from governance.audit.reconcile_rows import recorded_by, subject_of
 from rights.disputes import WorkStatus
 from rights.models import Work, WorkDispute
 
@@ -196,12 +197,6 @@ def resolutions(session: Session, entries: Entries, problems: Problems) -> None:
     check_rows(session, problems, current, DisputeResolved, _RESOLVED_ROW)
 
 
-def _recorded(kind: str, work_id: Any) -> Any:
-    """An entry of `kind` about the work whose id is the column `work_id`."""
-    subject = literal("work:") + cast(work_id, String)
-    return exists().where(and_(col(AuditEntry.kind) == kind, col(AuditEntry.subject) == subject))
-
-
 def unrecorded_disputes(session: Session, problems: Problems) -> None:
     """Works disputed or resolved, and claims between works, that no work.disputed entry
     records. (A work with that entry is held to it, and to its resolution, above.)"""
@@ -211,7 +206,7 @@ def unrecorded_disputes(session: Session, problems: Problems) -> None:
         select(work_id, col(Work.status))
         .where(
             or_(col(Work.status) != WorkStatus.REGISTERED.value, col(Work.dispute).is_not(None)),
-            ~_recorded(kind, work_id),
+            ~recorded_by(kind, subject_of("work", work_id)),
         )
         .order_by(work_id)
         .limit(problems.room)
@@ -225,7 +220,7 @@ def unrecorded_disputes(session: Session, problems: Problems) -> None:
         )
     claims = (
         select(col(WorkDispute.id), col(WorkDispute.work_id), col(WorkDispute.other_work_id))
-        .where(~_recorded(kind, col(WorkDispute.work_id)))
+        .where(~recorded_by(kind, subject_of("work", col(WorkDispute.work_id))))
         .order_by(col(WorkDispute.id))
         .limit(problems.room)
     )

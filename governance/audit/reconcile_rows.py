@@ -10,7 +10,13 @@ from typing import Any
 from sqlalchemy import ColumnElement, String, and_, cast, exists, func, literal, or_, select
 from sqlmodel import Session, col
 
-from governance.aimodels.models import AiModel, ModelClearance, ModelRetirement, TwinRelease
+from governance.aimodels.models import (
+    AiModel,
+    DetectorCalibration,
+    ModelClearance,
+    ModelRetirement,
+    TwinRelease,
+)
 from governance.audit.models import AuditEntry
 from governance.audit.reconcile_fields import Problems
 from governance.auth.models import ApiKey
@@ -19,11 +25,11 @@ from governance.credentials.models import OutputLabel
 from rights.models import Work, WorkTermsVersion
 
 
-def _subject(prefix: str, id_column: Any) -> ColumnElement[str]:
+def subject_of(prefix: str, id_column: Any) -> ColumnElement[str]:
     return literal(f"{prefix}:") + cast(id_column, String)
 
 
-def _recorded(kind: str, subject: ColumnElement[str], index: Any = None) -> ColumnElement[bool]:
+def recorded_by(kind: str, subject: ColumnElement[str], index: Any = None) -> ColumnElement[bool]:
     """An entry of `kind` about `subject` exists (the one at `index`, when given)."""
     where = [col(AuditEntry.kind) == kind, col(AuditEntry.subject) == subject]
     if index is not None:
@@ -41,7 +47,7 @@ def unrecorded_rows(session: Session, problems: Problems) -> None:
     for id_column, name, prefix, kind in registered:
         query = (
             select(id_column)
-            .where(~_recorded(kind, _subject(prefix, id_column)))
+            .where(~recorded_by(kind, subject_of(prefix, id_column)))
             .order_by(id_column)
             .limit(problems.room)
         )
@@ -72,6 +78,14 @@ def unrecorded_rows(session: Session, problems: Problems) -> None:
             "model_retirements",
             "model",
         ),
+        # The newest calibration is the one in force: one slipped in would change screens.
+        (
+            DetectorCalibration.id,
+            DetectorCalibration.audit_index,
+            DetectorCalibration.model_id,
+            "detector_calibrations",
+            "model",
+        ),
     ]
     kinds = [
         "call.recorded",
@@ -79,12 +93,13 @@ def unrecorded_rows(session: Session, problems: Problems) -> None:
         "model.twin_released",
         "output.labelled",
         "model.retired",
+        "detector.calibrated",
     ]
     for (row_id_of, index_of, about, name, prefix), kind in zip(indexed, kinds, strict=True):
         id_column, index, subject_id = col(row_id_of), col(index_of), col(about)
         claims = (
             select(id_column, index)
-            .where(~_recorded(kind, _subject(prefix, subject_id), index))
+            .where(~recorded_by(kind, subject_of(prefix, subject_id), index))
             .order_by(id_column)
             .limit(problems.room)
         )
@@ -102,7 +117,7 @@ def _unrecorded_terms(session: Session, problems: Problems) -> None:
         select(func.count())
         .where(
             col(AuditEntry.kind) == "terms.changed",
-            col(AuditEntry.subject) == _subject("work", col(WorkTermsVersion.work_id)),
+            col(AuditEntry.subject) == subject_of("work", col(WorkTermsVersion.work_id)),
         )
         .scalar_subquery()
     )
