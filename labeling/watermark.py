@@ -19,12 +19,14 @@ MAX_CROP or off those positions, strong gamma changes, JPEG below quality ~20.
 """
 
 import binascii
+import functools
 import re
 import secrets
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from PIL import Image
 
 WATERMARK_ALG = "org.provenance-governance.watermark.qim.1"
 PAYLOAD_BITS = 48
@@ -119,6 +121,25 @@ def _shrink(luma: Float32Array, factor: int) -> Float32Array:
     return shrunk
 
 
+def _search_copy(luma: Float32Array) -> tuple[Float32Array, tuple[float, float]]:
+    """An area-averaged copy whose shorter side is about SEARCH_SIDE, and its pixels' size
+    along each axis in `luma`'s pixels.
+
+    Not an integer factor: the search costs grow with the pixels searched, and a 512 x 341
+    image would otherwise be searched whole. Box means keep a window's mean (windows are
+    over two pixels wide at SEARCH_SIDE); the hypotheses found are read at full size.
+    """
+    height, width = luma.shape
+    scale = min(height, width) / SEARCH_SIDE
+    if scale <= 1.0:
+        return luma, (1.0, 1.0)
+    size = (max(1, round(width / scale)), max(1, round(height / scale)))
+    small = np.asarray(
+        Image.fromarray(luma, mode="F").resize(size, Image.Resampling.BOX), dtype=np.float32
+    )
+    return small, (height / size[1], width / size[0])
+
+
 @dataclass(frozen=True)
 class _Axis:
     """Windows along one axis for hypotheses of where the original's edges lie.
@@ -143,9 +164,14 @@ def _axis(size: int, low: FloatArray, high: FloatArray, cells: IntArray | None =
     extent = (high - low)[:, None]
     centres = low[:, None] + extent * (cells + 0.5) / GRID
     sigma = SIGMA * extent / GRID
-    offsets = (np.arange(size, dtype=np.float32) + 0.5 - centres[..., None]) / sigma[..., None]
-    shape = np.exp(-0.5 * offsets.astype(np.float32) ** 2)
+    # float32 from here: these are the largest arrays the search makes.
+    centres32, sigma32 = centres.astype(np.float32), sigma.astype(np.float32)
+    offsets = (np.arange(size, dtype=np.float32) + 0.5 - centres32[..., None]) / sigma32[..., None]
+    shape = np.exp(-0.5 * offsets**2)
     windows = shape / np.maximum(shape.sum(axis=-1, keepdims=True), 1e-12)
+    # A Gaussian's far tail is subnormal in float32, and BLAS runs twenty times slower
+    # on subnormals; weights under 1e-30 change no mean that is read.
+    windows[windows < 1e-30] = 0.0
     # A window that a crop cut measures other pixels than the embedder did.
     here = _cdf((size - centres) / sigma) - _cdf(-centres / sigma)
     there = _cdf((high[:, None] - centres) / sigma) - _cdf((low[:, None] - centres) / sigma)
@@ -176,13 +202,18 @@ def _crops(size: int, extent: float, pixel: float) -> _Axis:
     return _axis(size, np.array(lows), np.array(highs), cells)
 
 
-def _measure(luma: Float32Array, rows: _Axis, cols: _Axis) -> Float32Array:
-    """Window means for every pair of hypotheses: (row hyps, col hyps, row k, col k)."""
+def _window_means(luma: Float32Array, rows: _Axis, cols: _Axis) -> Float32Array:
+    """Window means for every pair of hypotheses: (row hyps, row k, col hyps, col k)."""
     (ny, ky, _), (nx, kx, _) = rows.windows.shape, cols.windows.shape
     by_row, by_col = rows.windows.reshape(ny * ky, -1), cols.windows.reshape(nx * kx, -1).T
     # Contract the image with the side that has fewer windows first.
     means = (by_row @ luma) @ by_col if ny <= nx else by_row @ (luma @ by_col)
-    return np.asarray(means, dtype=np.float32).reshape(ny, ky, nx, kx).transpose(0, 2, 1, 3)
+    return np.ascontiguousarray(means, dtype=np.float32).reshape(ny, ky, nx, kx)
+
+
+def _measure(luma: Float32Array, rows: _Axis, cols: _Axis) -> Float32Array:
+    """Window means for every pair of hypotheses: (row hyps, col hyps, row k, col k)."""
+    return _window_means(luma, rows, cols).transpose(0, 2, 1, 3)
 
 
 def _usable(means: npt.NDArray[np.floating]) -> BoolArray:
@@ -280,14 +311,34 @@ def _zone_scores(luma: Float32Array, rows: _Axis, cols: _Axis) -> FloatArray:
     """Mean lattice fit of the zone cells for every pair of hypotheses, flattened.
 
     cos(4 pi (mean - dither) / STEP) is 1 on either bit's lattice and 0 on average for
-    unmarked pixels, so it needs neither the payload nor the CRC.
+    unmarked pixels, so it needs neither the payload nor the CRC. The arrays here are
+    hypotheses squared times ZONE squared (2.6 million values): computed in place.
     """
-    means = _measure(luma, rows, cols)
-    dither = _DITHER[rows.cells[:, None, :, None], cols.cells[None, :, None, :]]
-    valid = rows.valid[:, None, :, None] & cols.valid[None, :, None, :] & _usable(means)
-    fit = np.cos((4 * np.pi / STEP) * (means - dither.astype(np.float32))) * valid
-    scores: FloatArray = (fit.sum(axis=(2, 3)) / np.maximum(valid.sum(axis=(2, 3)), 1)).ravel()
+    fit = _window_means(luma, rows, cols)  # (row hyps, row k, col hyps, col k)
+    valid = _usable(fit)
+    valid &= rows.valid[:, :, None, None]
+    valid &= cols.valid[None, None, :, :]
+    row_cells, col_cells = rows.cells.astype(np.int64), cols.cells.astype(np.int64)
+    fit -= _zone_dither(row_cells.tobytes(), col_cells.tobytes(), len(row_cells))
+    fit *= np.float32(4 * np.pi / STEP)
+    np.cos(fit, out=fit)
+    fit *= valid
+    counts = valid.sum(axis=(1, 3))
+    scores: FloatArray = (fit.sum(axis=(1, 3)) / np.maximum(counts, 1)).ravel()
     return scores
+
+
+@functools.lru_cache(maxsize=2)
+def _zone_dither(row_cells: bytes, col_cells: bytes, row_hypotheses: int) -> Float32Array:
+    """The dither of every (row hypothesis, row cell, column hypothesis, column cell).
+
+    The crop search's cells depend on the constants alone, so every search reuses this.
+    """
+    rows = np.frombuffer(row_cells, dtype=np.int64).reshape(row_hypotheses, -1)
+    cols = np.frombuffer(col_cells, dtype=np.int64).reshape(-1, rows.shape[1])
+    dither = _DITHER.astype(np.float32)[rows[:, :, None, None], cols[None, None, :, :]]
+    dither.flags.writeable = False
+    return dither
 
 
 def _refine(luma: Float32Array, rows: _Axis, cols: _Axis) -> tuple[_Axis, _Axis]:
@@ -357,10 +408,9 @@ def detect(rgb: np.ndarray) -> Detection | None:
     if found is not None:
         return found
     # Crops: score a grid of hypotheses on a smaller copy, refine the best few there.
-    scale = max(1, min(luma.shape) // SEARCH_SIDE)
-    small, pixel = _shrink(luma, scale), 1.0 / (factor * scale)
-    rows = _crops(small.shape[0], extents[0] / scale, pixel)
-    cols = _crops(small.shape[1], extents[1] / scale, pixel)
+    small, (sy, sx) = _search_copy(luma)
+    rows = _crops(small.shape[0], extents[0] / sy, 1.0 / (factor * sy))
+    cols = _crops(small.shape[1], extents[1] / sx, 1.0 / (factor * sx))
     for index in np.argsort(-_zone_scores(small, rows, cols))[:CANDIDATES]:
         row, col = divmod(int(index), len(cols.low))
         y, x = _refine(
@@ -369,10 +419,13 @@ def detect(rgb: np.ndarray) -> Detection | None:
             _axis(small.shape[1], cols.low[col : col + 1], cols.high[col : col + 1]),
         )
         full = (
-            _axis(luma.shape[0], y.low * scale, y.high * scale),
-            _axis(luma.shape[1], x.low * scale, x.high * scale),
+            _axis(luma.shape[0], y.low * sy, y.high * sy),
+            _axis(luma.shape[1], x.low * sx, x.high * sx),
         )
         found = _accept(luma, *full, extents)
         if found is not None:
-            return found  # the CRC and the score threshold make a wrong id very unlikely
+            # The CRC and the score threshold make a wrong id very unlikely. The smaller
+            # copy placed the edges to its own pixels: place them to the image's, so the
+            # crop is described as it was made.
+            return _accept(luma, *_refine(luma, *full), extents) or found
     return None
