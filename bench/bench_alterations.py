@@ -15,7 +15,14 @@ altered and one of its regions overlaps, with IoU >= 0.3 in the copy's pixels, t
 box of the pixels the edit changed by more than CHANGED grey levels (a recoloured
 black helmet changes only its highlights); "by mask box" judges by the box of the
 edit's whole mask instead. An edit placed where the copy's crop leaves under half of
-it is placed again. "stray" counts regions that touch neither. Prints markdown.
+it is placed again. "stray" counts regions that touch neither.
+
+Visibility is judged in the work, before the copy's steps: a grey copy can erase a
+recolour that keeps the luminance, leaving a query pixel for pixel an unaltered copy.
+So each edit table is followed by one judged in the copy itself: the same steps are
+applied to the unedited work, and only edits that change that copy by MIN_CHANGE grey
+levels on average over their mask are counted, against the box of the copy's pixels
+they change by more than CHANGED. The same edits serve both tables. Prints markdown.
 """
 
 import argparse
@@ -24,15 +31,17 @@ import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import bench_alterations_cases as cases
+from bench.bench_alterations_boxes import best_iou, box_of, iou, mask_in_copy
 from bench.bench_alterations_edits import EDITS, MIN_CHANGE, OVERLAYS, visible_edit
+from bench.bench_alterations_timing import run_timing
 from rights.alterations import AlterationParams, Alterations, find_alterations
 
 TUNING = ("astronaut", "camera", "coffee", "brick", "coins")
@@ -55,7 +64,6 @@ SEED = 12
 IOU = 0.3
 CHANGED = 8
 SIZES = (0.05, 0.01, 0.10)
-Box = tuple[int, int, int, int]
 Family = Callable[[np.random.Generator], list[cases.Step]]
 
 
@@ -67,7 +75,9 @@ def _angle(rng: np.random.Generator, most: float = 15.0) -> float:
     return float(rng.uniform(-most, most))
 
 
-def _tone(rng: np.random.Generator, contrast: tuple[float, float], gamma: tuple[float, float]):
+def _tone(
+    rng: np.random.Generator, contrast: tuple[float, float], gamma: tuple[float, float]
+) -> cases.Step:
     return cases.tone(contrast=float(rng.uniform(*contrast)), gamma=float(rng.uniform(*gamma)))
 
 
@@ -139,30 +149,6 @@ def row(*cells: object) -> None:
     print("| " + " | ".join(str(c) for c in cells) + " |")
 
 
-def iou(a: Box, b: Box) -> float:
-    ix = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    iy = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    return inter / float(a[2] * a[3] + b[2] * b[3] - inter) if inter else 0.0
-
-
-def mask_in_copy(mask: np.ndarray, copy: cases.Copy) -> np.ndarray:
-    h, w = copy.image.shape[:2]
-    moved = cv2.warpPerspective(mask.astype(np.float32), copy.work_to_query, (w, h))
-    return moved >= 0.5
-
-
-def box_of(mask: np.ndarray) -> Box | None:
-    ys, xs = np.nonzero(mask)
-    if ys.size == 0:
-        return None
-    return int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1)
-
-
-def best_iou(result: Alterations, box: Box) -> float:
-    return max((iou((r.x, r.y, r.width, r.height), box) for r in result.regions), default=0.0)
-
-
 def timed(query: np.ndarray, work: np.ndarray, homography: np.ndarray) -> tuple[Alterations, float]:
     start = time.perf_counter()
     result = find_alterations(query, work, homography)
@@ -204,7 +190,16 @@ def run_unaltered(works: dict[str, np.ndarray], copies: int, rng: np.random.Gene
         print(f"\n- alarm: {note}")
 
 
-Case = tuple[bool, float, int, int, bool]  # found, IoU, stray regions, placements, by mask
+@dataclass(frozen=True)
+class Case:
+    found: bool  # by the box of what the edit changed in the work, carried into the copy
+    iou: float
+    stray: int  # regions touching neither box
+    placements: int
+    by_mask: bool  # by the box of the edit's whole mask
+    in_copy: bool  # the edit still changes the copy: its copy differs from the plain copy
+    found_in_copy: bool  # by the box of what the edit changed in the copy itself
+    iou_in_copy: float
 
 
 def edit_case(
@@ -220,7 +215,8 @@ def edit_case(
         if made is None:
             return None
         edited, mask, placements = made
-        copy = cases.apply(edited, family(rng))
+        steps = family(rng)
+        copy = cases.apply(edited, steps)
         shown = mask_in_copy(mask, copy)
         kept = mask_in_copy(np.ones(mask.shape, bool), copy).sum() / mask.size
         changed = np.abs(edited.astype(np.int16) - work).max(axis=2) > CHANGED
@@ -229,11 +225,28 @@ def edit_case(
             break
     else:
         return None
+    # The same copy of the unedited work: what the edit changes in the copy is what a
+    # comparison could find (a grey copy erases a recolour that keeps the luminance).
+    plain = cases.apply(work, steps).image
+    in_copy = np.abs(copy.image.astype(np.int16) - plain).max(axis=2)
+    copy_box = box_of((in_copy > CHANGED) & shown)
+    visible = copy_box is not None and float(in_copy[shown].mean()) >= MIN_CHANGE
     result, _ = timed(copy.image, work, copy.query_to_work)
     found = result.altered and best_iou(result, box) >= IOU
     by_mask = result.altered and best_iou(result, mask_box) >= IOU
+    iou_in_copy = best_iou(result, copy_box) if copy_box is not None else 0.0
+    found_in_copy = visible and result.altered and iou_in_copy >= IOU
     stray = sum(iou((r.x, r.y, r.width, r.height), mask_box) == 0.0 for r in result.regions)
-    return found, best_iou(result, box), stray, placements, by_mask
+    return Case(
+        found,
+        best_iou(result, box),
+        stray,
+        placements,
+        by_mask,
+        visible,
+        found_in_copy,
+        iou_in_copy,
+    )
 
 
 def run_edits(works: dict[str, np.ndarray], edits: int, rng: np.random.Generator) -> None:
@@ -253,43 +266,70 @@ def run_edits(works: dict[str, np.ndarray], edits: int, rng: np.random.Generator
                         else:
                             cells[(fraction, family_name, kind)].append(case)
     for fraction in SIZES:
-        print(f"\n{fraction:.0%} of the area: found / edits (median best IoU)\n")
-        row("copy", *EDITS, "all", "by mask box", "stray regions")
-        row(*["---"] * (len(EDITS) + 4))
-        families = EDITED if fraction == 0.05 else SMALL_AND_LARGE
-        for family_name in families:
-            got = {kind: cells[(fraction, family_name, kind)] for kind in EDITS}
-            flat = [c for kind in EDITS for c in got[kind]]
-            row(
-                family_name,
-                *(_cell(got[kind]) for kind in EDITS),
-                f"{_share(c[0] for c in flat)}",
-                f"{_share(c[4] for c in flat)}",
-                sum(c[2] for c in flat),
-            )
-        by_kind = {k: [c for f in families for c in cells[(fraction, f, k)]] for k in EDITS}
-        everything = [c for k in EDITS for c in by_kind[k]]
-        found = sum(c[0] for c in everything)
-        row(
-            "**all**",
-            *(_cell(by_kind[kind]) for kind in EDITS),
-            f"**{found}/{len(everything)} = {found / len(everything):.1%}**",
-            _share(c[4] for c in everything),
-            sum(c[2] for c in everything),
-        )
-        placed_again = sum(c[3] > 1 for c in everything)
-        print(f"\n({placed_again} of {len(everything)} edits were placed again: their first")
-        print(f"place changed under {MIN_CHANGE:.0f} grey levels on average.)")
+        _edit_table(cells, fraction, in_copy=False)
+        _edit_table(cells, fraction, in_copy=True)
     if skipped:
         print(f"\n({skipped} edits were left out: no placement changed their work by")
         print(f"{MIN_CHANGE:.0f} grey levels on average, or none showed in their copy.)")
 
 
-def _cell(cases_: list[Case]) -> str:
+def _edit_table(
+    cells: dict[tuple[float, str, str], list[Case]], fraction: float, in_copy: bool
+) -> None:
+    if in_copy:
+        print(f"\n{fraction:.0%} of the area, judged in the copy: edits that change the copy")
+        print(f"by {MIN_CHANGE:.0f} grey levels on average over their mask (against the same")
+        print("copy of the unedited work), found by the box of what they change there\n")
+    else:
+        print(f"\n{fraction:.0%} of the area: found / edits (median best IoU)\n")
+    row("copy", *EDITS, "all", "by mask box", "stray regions")
+    row(*["---"] * (len(EDITS) + 4))
+    families = EDITED if fraction == 0.05 else SMALL_AND_LARGE
+
+    def judged(kind: str, family: str) -> list[Case]:
+        return [c for c in cells[(fraction, family, kind)] if c.in_copy or not in_copy]
+
+    for family_name in families:
+        got = {kind: judged(kind, family_name) for kind in EDITS}
+        flat = [c for kind in EDITS for c in got[kind]]
+        row(
+            family_name,
+            *(_cell(got[kind], in_copy) for kind in EDITS),
+            f"{_share(_found(c, in_copy) for c in flat)}",
+            f"{_share(c.by_mask for c in flat)}",
+            sum(c.stray for c in flat),
+        )
+    by_kind = {k: [c for f in families for c in judged(k, f)] for k in EDITS}
+    everything = [c for k in EDITS for c in by_kind[k]]
+    found = sum(_found(c, in_copy) for c in everything)
+    row(
+        "**all**",
+        *(_cell(by_kind[kind], in_copy) for kind in EDITS),
+        f"**{found}/{len(everything)} = {found / max(1, len(everything)):.1%}**",
+        _share(c.by_mask for c in everything),
+        sum(c.stray for c in everything),
+    )
+    if in_copy:
+        every = [c for f in families for k in EDITS for c in cells[(fraction, f, k)]]
+        hidden = [c for c in every if not c.in_copy]
+        print(f"\n({len(hidden)} of {len(every)} edits changed their copy by less than that and")
+        print(f"are not judged here; {sum(c.found for c in hidden)} of those were found anyway.)")
+    else:
+        placed_again = sum(c.placements > 1 for c in everything)
+        print(f"\n({placed_again} of {len(everything)} edits were placed again: their first")
+        print(f"place changed under {MIN_CHANGE:.0f} grey levels on average.)")
+
+
+def _found(case: Case, in_copy: bool) -> bool:
+    return case.found_in_copy if in_copy else case.found
+
+
+def _cell(cases_: list[Case], in_copy: bool = False) -> str:
     if not cases_:
         return "-"
-    found = sum(c[0] for c in cases_)
-    return f"{found}/{len(cases_)} ({statistics.median(c[1] for c in cases_):.2f})"
+    found = sum(_found(c, in_copy) for c in cases_)
+    ious = (c.iou_in_copy if in_copy else c.iou for c in cases_)
+    return f"{found}/{len(cases_)} ({statistics.median(ious):.2f})"
 
 
 def _share(flags: Iterable[bool]) -> str:
@@ -322,25 +362,6 @@ def run_overlays(works: dict[str, np.ndarray], edits: int, rng: np.random.Genera
         row(overlay_name, *cells)
 
 
-def run_timing(runs: int) -> None:
-    print(f"\n### Time per comparison (one thread, median of {runs})\n")
-    row("work", "copy", "ms")
-    row("---", "---", "---")
-    cv2.setNumThreads(1)
-    base = cases.load("rocket")
-    rng = np.random.default_rng(SEED)
-    for side in (512, 2048):
-        work = cases.apply(base, [cases.resize(side / max(base.shape[:2]))]).image
-        copy = cases.apply(work, [cases.rotate(_angle(rng, 8)), _crop(rng, 0.1), cases.jpeg(75)])
-        times = [timed(copy.image, work, copy.query_to_work)[1] for _ in range(runs)]
-        h, w = work.shape[:2]
-        row(
-            f"{w}x{h}",
-            f"{copy.image.shape[1]}x{copy.image.shape[0]}",
-            f"{statistics.median(times) * 1000:.0f}",
-        )
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", choices=("held-out", "tuning"), default="held-out")
@@ -360,7 +381,7 @@ def main() -> None:
         "unaltered": lambda: run_unaltered(works, args.copies, rng),
         "edits": lambda: run_edits(works, args.edits, rng),
         "overlays": lambda: run_overlays(works, args.edits, rng),
-        "timing": lambda: run_timing(args.timing_runs),
+        "timing": lambda: run_timing(args.timing_runs, args.seed),
     }
     for part, run in parts.items():
         if args.only in (None, part):

@@ -50,7 +50,10 @@ CODE_BITS = PAYLOAD_BITS + 16  # CRC-16
 STEP = 6.0  # QIM lattice spacing, grey levels: PSNR ~42.7 dB, survives JPEG q30
 MIN_SIDE = 64
 READ_SIDE = 512  # detect reads a copy shrunk by an integer factor to about this size
-CANDIDATES = 4  # coarse crop hypotheses refined
+# Coarse crop hypotheses refined. On 19 photographs marked and cropped five ways (10-20%,
+# corner, with JPEG 50 or brightness), 2, 3 and 4 found the same 77 of 90 and 1 found
+# 74; each one more costs an unmarked file's search about 18 ms.
+CANDIDATES = 2
 REFINE_STEPS = (0.08, 0.03, 0.01)  # in cells
 MIN_CELLS = 4  # usable cells per bit for embed to accept an image
 # Vote score: standard deviations above an unmarked image's. After the whole search

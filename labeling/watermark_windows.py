@@ -15,6 +15,7 @@ SEARCH_SIDE = 256  # detect searches for crops on a copy about this size
 MAX_CROP = 0.2  # largest crop, as a fraction of each side, that the search considers
 CROP_STEP = 0.005
 ZONE = 8  # cells per axis scored in the coarse crop search
+REACH = 12.0  # sigmas either side of a window's centre where its weights are computed
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
 FloatArray = npt.NDArray[np.float64]
@@ -81,18 +82,33 @@ def _axis(size: int, low: FloatArray, high: FloatArray, cells: IntArray | None =
     extent = (high - low)[:, None]
     centres = low[:, None] + extent * (cells + 0.5) / GRID
     sigma = SIGMA * extent / GRID
-    # float32 from here: these are the largest arrays the search makes.
-    centres32, sigma32 = centres.astype(np.float32), sigma.astype(np.float32)
-    offsets = (np.arange(size, dtype=np.float32) + 0.5 - centres32[..., None]) / sigma32[..., None]
-    shape = np.exp(-0.5 * offsets**2)
-    windows = shape / np.maximum(shape.sum(axis=-1, keepdims=True), 1e-12)
-    # A Gaussian's far tail is subnormal in float32, and BLAS runs twenty times slower
-    # on subnormals; weights under 1e-30 change no mean that is read.
-    windows[windows < 1e-30] = 0.0
+    windows = _gaussians(size, centres.astype(np.float32), sigma.astype(np.float32))
     # A window that a crop cut measures other pixels than the embedder did.
     here = _cdf((size - centres) / sigma) - _cdf(-centres / sigma)
     there = _cdf((high[:, None] - centres) / sigma) - _cdf((low[:, None] - centres) / sigma)
     return _Axis(low, high, cells, windows, here > there - 0.01)
+
+
+def _gaussians(size: int, centres: Float32Array, sigma: Float32Array) -> Float32Array:
+    """Unit-sum Gaussian windows over `size` pixels: (hypotheses, k, size), float32 (these
+    are the largest arrays the search makes).
+
+    Computed over REACH sigmas either side of each centre only: further out a weight is
+    under 1e-30, which is flushed to zero anyway, since a Gaussian's far tail is
+    subnormal in float32 and BLAS runs twenty times slower on subnormals.
+    """
+    reach = int(np.ceil(REACH * float(sigma.max(initial=0.0)))) + 1
+    first = np.floor(centres).astype(np.int64)[..., None] - reach
+    pixels = first + np.arange(2 * reach + 1)
+    inside = (pixels >= 0) & (pixels < size)
+    offsets = (pixels.astype(np.float32) + 0.5 - centres[..., None]) / sigma[..., None]
+    band = np.exp(-0.5 * offsets**2) * inside
+    band /= np.maximum(band.sum(axis=-1, keepdims=True), 1e-12)
+    band[band < 1e-30] = 0.0
+    windows = np.zeros((*centres.shape, size), dtype=np.float32)
+    rows = np.arange(centres.size).reshape(*centres.shape, 1) * size
+    windows.reshape(-1)[(rows + pixels)[inside]] = band[inside]
+    return windows
 
 
 def _whole(size: int, extent: float) -> _Axis:

@@ -146,12 +146,17 @@ def _overlap_fraction(
     footprint: np.ndarray, analysis_to_query: np.ndarray, query: np.ndarray
 ) -> float:
     """The share of the query's area that lands on the work (|det| integrates the area)."""
-    ys, xs = np.nonzero(footprint)
-    if xs.size == 0:
-        return 0.0
     m = analysis_to_query
-    denominator = m[2, 0] * xs + m[2, 1] * ys + m[2, 2]
-    # The query-pixel area of one analysis pixel, from the map's Jacobian determinant.
-    area = abs(np.linalg.det(m)) / np.abs(denominator) ** 3
-    share = min(1.0, float(area.sum()) / float(query.shape[0] * query.shape[1]))
+    h, w = footprint.shape
+    # The query-pixel area of one analysis pixel, from the map's Jacobian determinant;
+    # the denominator is affine in x and y, so it is built from a row and a column.
+    along_x = m[2, 0] * np.arange(w)
+    along_y = m[2, 1] * np.arange(h) + m[2, 2]
+    if m[2, 0] == 0 and m[2, 1] == 0:  # an affine map: every pixel has the same area
+        total = np.count_nonzero(footprint) / abs(m[2, 2]) ** 3
+    else:
+        denominator = np.abs(along_y[:, None] + along_x[None, :])
+        total = float(np.sum(1.0 / (denominator * denominator * denominator), where=footprint))
+    area = abs(np.linalg.det(m)) * total
+    share = min(1.0, float(area) / float(query.shape[0] * query.shape[1]))
     return round(share, 4)

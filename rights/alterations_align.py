@@ -13,14 +13,14 @@ import cv2
 import numpy as np
 
 from rights.alterations_fill import rotation_fill, turn_degrees
-from rights.alterations_refine import correlation, refine
+from rights.alterations_refine import improves, refine
 
 MIN_ANALYSIS_SIDE = 96
 
 
 @dataclass(frozen=True)
 class Aligned:
-    work: np.ndarray  # analysis frame, float32 HxWx3
+    work: np.ndarray  # analysis frame, uint8 HxWx3 (whole levels: tone tables apply exactly)
     query: np.ndarray  # query warped into the analysis frame, float32 HxWx3
     footprint: np.ndarray  # bool: analysis pixels the query covers
     analysis_to_query: np.ndarray  # 3x3, analysis pixel -> query pixel
@@ -90,11 +90,11 @@ def align(
         warped_again, footprint_again = _warp(query_small, refined_content, refined, size)
         # keep only an improvement (repeated texture can fool block matching)
         both = footprint & footprint_again
-        if correlation(work_float, warped_again, both) > correlation(work_float, warped, both):
+        if improves(work_float, warped, warped_again, both):
             small_to_analysis, warped, footprint = refined, warped_again, footprint_again
     analysis_to_query = np.linalg.inv(small_to_analysis @ query_to_small)
     return Aligned(
-        work=work_float,
+        work=work_small,
         query=warped,
         footprint=footprint,
         analysis_to_query=analysis_to_query,

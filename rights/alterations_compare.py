@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from rights.alterations_tone import fit_tone
+from rights.alterations_tone import fit_tone, quantile
 
 BAND = (1.0, 3.0)  # difference-of-Gaussians sigmas for "fine detail", analysis pixels
 ENERGY_SIGMA = 4.0  # its local averaging, analysis pixels
@@ -36,9 +36,12 @@ def _disk(radius: int) -> np.ndarray:
 
 def _outside_range(values: np.ndarray, others: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     """How far each value lies outside the range its neighbourhood takes in `others`."""
-    high = cv2.dilate(others, kernel)
-    low = cv2.erode(others, kernel)
-    return np.asarray(np.maximum(np.maximum(values - high, low - values), 0), np.float32)
+    above = cv2.dilate(others, kernel)
+    np.subtract(values, above, out=above)
+    below = cv2.erode(others, kernel)
+    np.subtract(below, values, out=below)
+    np.maximum(above, below, out=above)
+    return np.maximum(above, 0, out=above)
 
 
 def _luma_chroma(rgb: np.ndarray, sigma: float) -> list[np.ndarray]:
@@ -48,11 +51,12 @@ def _luma_chroma(rgb: np.ndarray, sigma: float) -> list[np.ndarray]:
     1.77 Cb): unscaled, a green tint that moves red and blue by 29 levels scores 12.
     """
     ycc = cv2.cvtColor(rgb, cv2.COLOR_RGB2YCrCb)
-    return [
-        cv2.GaussianBlur(np.ascontiguousarray(ycc[..., c]), (0, 0), sigma * (1 if c == 0 else 2))
-        * (1.0 if c == 0 else CHROMA_WEIGHT)
-        for c in range(3)
-    ]
+    blurred = [cv2.GaussianBlur(np.ascontiguousarray(ycc[..., 0]), (0, 0), sigma)]
+    for c in (1, 2):
+        smooth = cv2.GaussianBlur(np.ascontiguousarray(ycc[..., c]), (0, 0), 2 * sigma)
+        np.multiply(smooth, CHROMA_WEIGHT, out=smooth)
+        blurred.append(smooth)
+    return blurred
 
 
 def inner(
@@ -60,13 +64,41 @@ def inner(
 ) -> np.ndarray:
     """The footprint less `margin` along its edges inside the frame, and less
     `frame_margins` (top, bottom, left, right) along the frame's own edges."""
-    eroded = cv2.erode(footprint.astype(np.uint8), _disk(margin), borderType=cv2.BORDER_REPLICATE)
+    eroded = _eroded_box(footprint, margin)
+    if eroded is None:
+        kernel = _disk(margin)
+        eroded = cv2.erode(footprint.astype(np.uint8), kernel, borderType=cv2.BORDER_REPLICATE)
     top, bottom, left, right = frame_margins
     eroded[:top] = 0
     eroded[eroded.shape[0] - bottom :] = 0
     eroded[:, :left] = 0
     eroded[:, eroded.shape[1] - right :] = 0
     return eroded > 0
+
+
+def _eroded_box(mask: np.ndarray, radius: int) -> np.ndarray | None:
+    """The erosion by a disk of `radius` when `mask` is one upright rectangle (a copy
+    neither turned nor cropped), else None.
+
+    A rectangle loses `radius` on each side that lies inside the frame; a side on the
+    frame's edge loses nothing, the frame's border being replicated. The disk spans
+    `radius` each way along both axes, so this is exactly cv2.erode's answer.
+    """
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows.size == 0:
+        return None
+    columns = np.flatnonzero(mask[rows[0]])
+    top, bottom, left, right = rows[0], rows[-1] + 1, columns[0], columns[-1] + 1
+    area = (bottom - top) * (right - left)
+    if np.count_nonzero(mask) != area or not mask[top:bottom, left:right].all():
+        return None
+    h, w = mask.shape
+    top, left = (top + radius if top > 0 else 0), (left + radius if left > 0 else 0)
+    bottom = bottom - radius if bottom < h else h
+    right = right - radius if right < w else w
+    out = np.zeros(mask.shape, np.uint8)
+    out[top : max(top, bottom), left : max(left, right)] = 1
+    return out
 
 
 def texture_loss(
@@ -82,10 +114,9 @@ def texture_loss(
     """
 
     def energy(luma: np.ndarray) -> np.ndarray:
-        band = cv2.GaussianBlur(luma, (0, 0), BAND[0] * detail) - cv2.GaussianBlur(
-            luma, (0, 0), BAND[1] * detail
-        )
-        return np.asarray(cv2.GaussianBlur(np.abs(band), (0, 0), ENERGY_SIGMA * detail))
+        band = cv2.GaussianBlur(luma, (0, 0), BAND[0] * detail)
+        np.subtract(band, cv2.GaussianBlur(luma, (0, 0), BAND[1] * detail), out=band)
+        return np.asarray(cv2.GaussianBlur(np.abs(band, out=band), (0, 0), ENERGY_SIGMA * detail))
 
     work_energy, query_energy = energy(work_luma), energy(query_luma)
     # the band and its average reach this far: nearer the footprint's edge they see
@@ -94,15 +125,19 @@ def texture_loss(
     judged = inner(valid, reach)
     if not judged.any():
         return np.zeros(valid.shape, np.float32)
-    textured = judged & (work_energy > np.median(work_energy[judged]))
+    textured = judged & (work_energy > quantile(work_energy[judged], 0.5))
     kept = 1.0
     if textured.any():
         ratio = query_energy[textured] / np.maximum(work_energy[textured], 1e-3)
-        kept = min(1.0, float(np.median(ratio)))
-    expected = kept * work_energy
-    loss = np.asarray(np.maximum(expected - query_energy, 0), np.float32)
-    loss[(loss < share * expected) | ~judged] = 0
-    return loss
+        kept = min(1.0, quantile(ratio, 0.5))
+    expected = work_energy  # no longer needed as it was
+    expected *= kept
+    loss = expected - query_energy
+    np.maximum(loss, 0, out=loss)
+    dropped = loss < share * expected
+    dropped |= ~judged
+    loss[dropped] = 0
+    return np.asarray(loss, np.float32)
 
 
 def compare(
@@ -118,6 +153,8 @@ def compare(
     beyond: tuple[bool, bool, bool, bool],
     seed: int,
 ) -> Difference:
+    """`work` is uint8 (whole levels), `query` float32, both HxWx3 in the analysis frame."""
+    levels, work = work, work.astype(np.float32)
     margin = tolerance + int(np.ceil(2 * sigma)) + 1
     # At the frame's edge only resampling reaches in, unless the query runs past it:
     # then what lies beyond (padding, a border) bleeds in by the registration's error.
@@ -132,7 +169,8 @@ def compare(
     tone = fit_tone(
         cv2.GaussianBlur(work, (0, 0), sigma), cv2.GaussianBlur(query, (0, 0), sigma), valid, seed
     )
-    toned_work = np.clip(tone(work), 0, 255).astype(np.float32)
+    toned_work = tone(levels)  # float32, a new array
+    np.clip(toned_work, 0, 255, out=toned_work)
     toned = _luma_chroma(toned_work, sigma)
     seen = _luma_chroma(query, sigma)
     kernel = _disk(tolerance)

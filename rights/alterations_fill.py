@@ -80,17 +80,19 @@ def _best_wedge(same: np.ndarray, angles: list[float]) -> np.ndarray | None:
     """The largest wedge at the origin with its long side along the rows, over angles."""
     h, w = same.shape
     best: np.ndarray | None = None
+    best_area = -1
+    columns = np.arange(w, dtype=np.float64)
     for angle in angles:
         k = float(np.tan(np.radians(angle)))  # short leg per long leg
         depth = min(h, int(np.ceil(w * k)) + 2)
-        ys, xs = np.mgrid[0:depth, 0:w]
-        reach = xs + ys / k
+        reach = columns[None, :] + (np.arange(depth, dtype=np.float64) / k)[:, None]
         leg = _longest_leg(reach, same[:depth], min(w, h / k))
         if leg < MIN_LEG or not _ends_in_a_point(same, leg, k):
             continue
         wedge = reach <= leg
-        if best is None or wedge.sum() > best.sum():
-            best = wedge
+        area = int(np.count_nonzero(wedge))
+        if area > best_area:
+            best, best_area = wedge, area
     return best
 
 
@@ -100,12 +102,12 @@ def _longest_leg(reach: np.ndarray, same: np.ndarray, longest: float) -> int:
     `reach` is constant along lines at the turn's slant, 0 at the corner, so
     {reach <= a} is the right triangle with leg a along the row; -1 if none.
     """
-    rows = int(np.ceil(min(longest, float(reach.max())))) + 1
+    rows = int(np.ceil(min(longest, float(reach[-1, -1])))) + 1  # reach grows both ways
     if rows <= MIN_LEG:
         return -1
-    index = np.ceil(np.minimum(reach, rows)).astype(np.int64).ravel()
+    index = np.ceil(np.minimum(reach, rows)).astype(np.intp).ravel()
     total = np.bincount(index, minlength=rows + 1)[:rows]
-    filled = np.bincount(index, weights=same.ravel(), minlength=rows + 1)[:rows]
+    filled = np.bincount(index[same.ravel()], minlength=rows + 1)[:rows]
     # a thin wedge's rows hold a few pixels each: judge them a few rows at a time, so
     # that one JPEG-ringing pixel does not end it
     window = np.ones(2 * ROW_WINDOW + 1)

@@ -33,11 +33,35 @@ def grey(image: np.ndarray, size: tuple[int, int] | None = None) -> np.ndarray:
 
 def correlation(work: np.ndarray, query: np.ndarray, mask: np.ndarray) -> float:
     """Pearson correlation of the two images' luma over `mask`."""
-    a = grey(work)[mask].astype(np.float64)
-    b = grey(query)[mask].astype(np.float64)
-    a -= a.mean()
-    b -= b.mean()
-    return float((a * b).sum() / max(np.sqrt((a * a).sum() * (b * b).sum()), 1e-9))
+    return _pearson(grey(work)[mask], grey(query)[mask])
+
+
+def improves(work: np.ndarray, before: np.ndarray, after: np.ndarray, mask: np.ndarray) -> bool:
+    """Whether `after` correlates with the work better than `before` over `mask`."""
+    work_luma = _centred(grey(work)[mask])  # once for both
+    work_energy = float(np.einsum("i,i", work_luma, work_luma))
+    scores = []
+    for query in (after, before):
+        query_luma = _centred(grey(query)[mask])
+        products = (
+            np.einsum("i,i", work_luma, query_luma),
+            np.einsum("i,i", query_luma, query_luma),
+        )
+        scores.append(float(products[0] / max(np.sqrt(work_energy * products[1]), 1e-9)))
+    return scores[0] > scores[1]
+
+
+def _centred(values: np.ndarray) -> np.ndarray:
+    centred = values.astype(np.float64)
+    centred -= centred.mean()
+    return centred
+
+
+def _pearson(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = _centred(a), _centred(b)
+    # einsum, not BLAS: a threaded dot waits for busy cores and gains nothing here
+    products = (np.einsum("i,i", a, b), np.einsum("i,i", a, a), np.einsum("i,i", b, b))
+    return float(products[0] / max(np.sqrt(products[1] * products[2]), 1e-9))
 
 
 def _peak(scores: np.ndarray) -> tuple[float, float, float]:
@@ -68,7 +92,7 @@ def refine(work: np.ndarray, query: np.ndarray, footprint: np.ndarray) -> np.nda
             if not footprint[y : y + side, x : x + side].all():
                 continue
             block = query_grey[y : y + side, x : x + side]
-            if float(block.std()) < MIN_DETAIL:
+            if float(cv2.meanStdDev(block)[1][0, 0]) < MIN_DETAIL:
                 continue
             around = work_grey[y - SEARCH : y + side + SEARCH, x - SEARCH : x + side + SEARCH]
             dx, dy, score = _peak(cv2.matchTemplate(around, block, cv2.TM_CCOEFF_NORMED))

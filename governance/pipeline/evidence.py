@@ -173,6 +173,9 @@ class LabelMarks(BaseModel):
 
 
 class ScreenEvidence(Evidence):
+    """Version 2: `versions` name the near-copy search (`nearcopy_matcher`)."""
+
+    schema_version: ClassVar[int] = 2
     near_copies: list[ScreenedWork]  # best first
     synthetic: SyntheticOut  # evidence, never a refusal
     outside_mask: OutsideMaskCheck | None  # restorations only

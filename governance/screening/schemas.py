@@ -62,6 +62,7 @@ class ScreenedFile(BaseModel):
 class MatcherVersions(BaseModel):
     """Which algorithms answered: a later version may find other copies or regions."""
 
+    nearcopy_matcher: int = Field(description="the near-copy search's version")
     nearcopy_record_format: int
     nearcopy_vocabulary: str = Field(description="the visual words' id, hex")
     nearcopy_min_inliers: int
@@ -69,7 +70,8 @@ class MatcherVersions(BaseModel):
 
 
 class ScreenResult(BaseModel):
-    schema_version: Literal[1] = 1
+    # 2: versions name the near-copy search (`nearcopy_matcher`).
+    schema_version: Literal[2] = 2
     file: ScreenedFile
     near_copies: list[ScreenedCopy] = Field(description="best first")
     synthetic: SyntheticOut = Field(description="evidence, never a verdict on its own")

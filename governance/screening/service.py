@@ -13,7 +13,9 @@ from PIL import Image
 from sqlmodel import Session
 
 from governance.auth.service import Principal
+from governance.db import read_only
 from governance.detectors.assess import assess_synthetic
+from governance.detectors.schemas import SyntheticOut
 from governance.images import decode_for_analysis
 from governance.screening.schemas import ScreenedCopy, ScreenedFile, ScreenResult
 from governance.screening.service_output import service_output
@@ -22,7 +24,7 @@ from governance.screening.visibility import shown_works
 from governance.services import Services
 from governance.works.nearcopy import find_near_copies
 from governance.works.nearcopy_schemas import BoxOut, NearCopyOut
-from labeling.watermark import detect
+from labeling.watermark import Detection, detect
 from rights.fingerprints import HIGH_DEPTH, gray8
 
 # The matcher verifies its top ten candidates; more would only be weaker ones.
@@ -37,10 +39,10 @@ def screen_file(
     decoded = decode_for_analysis(data, services.settings, pixel_digest=True)
     image = decoded.image
     rgb = rgb_array(image)
-    # The watermark search (a crop search on an unmarked file: about as long as the
-    # matcher) needs no database: it runs beside the matcher, not after it.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="screen-watermark") as beside:
-        searched = beside.submit(detect, rgb)
+    # The watermark search (a crop search on an unmarked file: most of the matcher's
+    # time) and the detectors run beside the matcher, not after it.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="screen-beside") as beside:
+        searched = beside.submit(_watermark_and_detectors, services, rgb)
         copies = find_near_copies(
             session,
             services,
@@ -49,8 +51,7 @@ def screen_file(
             review=True,
             pixel_sha256=decoded.pixel_sha256,
         )
-        synthetic = assess_synthetic(session, services, rgb)
-        watermark = searched.result()
+        watermark, synthetic = searched.result()
     # A file larger than the analysis bound was averaged down: its matches are said in
     # the file's own pixels, as the caller sees it.
     factor = (decoded.width / image.width, decoded.height / image.height)
@@ -72,6 +73,15 @@ def screen_file(
         ),
         versions=matcher_versions(),
     )
+
+
+def _watermark_and_detectors(
+    services: Services, rgb: np.ndarray
+) -> tuple[Detection | None, SyntheticOut]:
+    watermark = detect(rgb)
+    # A session of its own: a session is not shared between threads. It only reads.
+    with Session(read_only(services.engine)) as session:
+        return watermark, assess_synthetic(session, services, rgb)
 
 
 def rgb_array(image: Image.Image) -> np.ndarray:

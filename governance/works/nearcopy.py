@@ -44,12 +44,11 @@ from rights.nearcopy.search import CANDIDATES, PASSES
 
 # The review band's bar, from the bench's impostors (bench/bench_nearcopy.py's material:
 # 250 distractors a split, each searched in all four passes against its ten best-voted
-# candidates among 20,000 fillers): the most inliers any distractor reached was 4 on the
-# held-out split and 7 on the tuning split (8 with 100,000 fillers, rights.nearcopy.verify),
-# while the weakest true copies had 12-21. At 8 a person sees partial resemblances
-# (8-11 verified points) with at most one impostor in 250 reaching the band, and none
-# reaching MIN_INLIERS.
-REVIEW_MIN_INLIERS = 8
+# candidates among 100,000 fillers): since guided matching (rights.nearcopy.guided) the
+# most inliers any distractor reached is 9 on the tuning split (5 held out; before it,
+# 8 and 4), while the weakest true copies have 18-53. At 10 no tuning impostor reaches
+# the band, and a person sees partial resemblances of 10-11 verified points.
+REVIEW_MIN_INLIERS = 10
 # Hash hits passed on to be verified, at least: more only when the caller asks for more.
 HASH_CANDIDATES = 20
 EXACT_SCORE = 1.0

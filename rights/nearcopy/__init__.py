@@ -18,6 +18,7 @@ from rights.nearcopy.features import Variant
 from rights.nearcopy.record import InvalidRecordError, Postings, WorkRecord
 from rights.nearcopy.search import (
     CANDIDATES,
+    MATCHER_VERSION,
     NearCopy,
     NearCopyIndex,
     RecordLoader,
@@ -28,6 +29,7 @@ from rights.nearcopy.verify import MIN_INLIERS
 
 __all__ = [
     "CANDIDATES",
+    "MATCHER_VERSION",
     "MIN_INLIERS",
     "Box",
     "InvalidRecordError",

@@ -8,6 +8,11 @@ and verifies them against their stored records; a work keeps its best-supported 
 over the passes. A weak match does not stop the search: a mirrored copy of a symmetric
 picture (a brick wall, a retina) also matches the picture unmirrored, shifted, with a
 few inliers, where the mirrored pass finds hundreds and the right transform.
+
+Keypoints are detected once, on the query's working copy, and only described anew for
+each pass (rights.nearcopy.features.Detected): detecting costs several times what
+describing does. The best-voted work of each pass is verified in the later passes too
+(CARRIED).
 """
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -19,25 +24,37 @@ from PIL import Image
 from rights.nearcopy.features import (
     QUERY_KEYPOINTS,
     WORK_KEYPOINTS,
+    Detected,
     Features,
     Variant,
+    described,
+    detect,
     extract,
     grey_array,
 )
 from rights.nearcopy.record import Postings, WorkRecord, unpack_postings
 from rights.nearcopy.transform import Transform, describe
-from rights.nearcopy.verify import MIN_INLIERS, verify
+from rights.nearcopy.verify import MIN_INLIERS, Verified, verify
 from rights.nearcopy.vocabulary import Vocabulary, default_vocabulary
 from rights.nearcopy.word_index import Batch, Packed, WordIndex, signatures
 
+# What a stored answer was found with: 1, words and RANSAC; 2, guided matching and the
+# best-voted work carried into later passes (more inliers, small harsh copies found).
+MATCHER_VERSION = 2
 CANDIDATES = 10
 # A query keypoint looks in the cells of each half's nearest centroid and of the next one
 # when it is within QUERY_MARGIN bits: on the tuning split among 100,000 synthetic works,
 # this put every verifiable copy in the top 10 (its own cell alone missed 2%).
 QUERY_NEAREST = 2
 QUERY_MARGIN = 2
-# A match this strong ends the search; a weaker one lets the next pass run.
+# A match this strong (in ratio-tested inliers, before guided matching adds its own)
+# ends the search; a weaker one lets the next pass run.
 CONFIDENT_INLIERS = 40
+# The best-voted work of each pass is verified again in every later pass: on the tuning
+# split a small mirrored copy of a crop registered beside its whole picture was voted
+# first in the plain pass but left out of the mirrored pass's top ten by the whole picture
+# and its neighbours, and would have verified there with 59 inliers.
+CARRIED = 1
 PASSES = (Variant.PLAIN, Variant.MIRRORED, Variant.INVERTED, Variant.INVERTED_MIRRORED)
 
 # Records of the works asked for (those not found are left out).
@@ -162,12 +179,17 @@ class NearCopyIndex:
         work's own record, say) let a caller that must be quick run fewer extractions;
         `candidates=0` verifies `also` alone, without voting."""
         grey = grey_array(image)
+        detected: Detected | None = None
         records: dict[int, WorkRecord] = {}
         best: dict[int, NearCopy] = {}
+        confident = False
+        carried: list[int] = []
         for variant in passes:
             query = (given or {}).get(variant)
             if query is None:
-                query = extract(grey, QUERY_KEYPOINTS, variant)
+                # One detection serves every pass (rights.nearcopy.features.Detected).
+                detected = detected or detect(grey, QUERY_KEYPOINTS)
+                query = described(detected, variant)
             if not len(query):
                 continue
             voted = (
@@ -179,28 +201,29 @@ class NearCopyIndex:
                 if candidates > 0
                 else []
             )
-            wanted = list(dict.fromkeys([*also, *(c.work_id for c in voted)]))
+            wanted = list(dict.fromkeys([*also, *(c.work_id for c in voted), *carried]))
+            carried.extend(c.work_id for c in voted[:CARRIED])
             missing = [w for w in wanted if w not in records]
             if missing:
                 records.update(load(missing))
             for work_id in wanted:
                 if work_id not in records:
                     continue
-                match = _verified(query, variant, work_id, records[work_id], min_inliers)
-                if match and (work_id not in best or match.inliers > best[work_id].inliers):
-                    best[work_id] = match
-            if any(m.inliers >= CONFIDENT_INLIERS for m in best.values()):
+                checked = verify(query, variant, records[work_id].features, min_inliers)
+                if checked is None:
+                    continue
+                confident = confident or checked.ratio_inliers >= CONFIDENT_INLIERS
+                if work_id not in best or checked.inliers > best[work_id].inliers:
+                    best[work_id] = _match(query, variant, work_id, records[work_id], checked)
+            if confident:
                 break
         return sorted(best.values(), key=lambda m: (-m.inliers, m.work_id))
 
 
-def _verified(
-    query: Features, variant: Variant, work_id: int, record: WorkRecord, min_inliers: int
-) -> NearCopy | None:
+def _match(
+    query: Features, variant: Variant, work_id: int, record: WorkRecord, checked: Verified
+) -> NearCopy:
     work = record.features
-    checked = verify(query, variant, work, min_inliers)
-    if checked is None:
-        return None
     transform = describe(
         checked.query_to_work,
         (query.width, query.height),

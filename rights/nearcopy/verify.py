@@ -5,7 +5,8 @@ that all match one place of a work look like support for a homography. So matche
 one-to-one (Lowe's ratio test, then each work keypoint used by its best match only),
 they must agree on one turn of their keypoints' orientations, and the map must be one a
 copy could have gone through: no reflection (the mirrored pass flips the query first), a
-scale between 1/5 and 5, a bounded stretch and little perspective.
+scale between 1/5 and 5, a bounded stretch and little perspective. A model the ratio test
+left short has its support counted again by guided matching (rights.nearcopy.guided).
 """
 
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from rights.nearcopy.features import (
     variant_to_image,
     working_to_image,
 )
+from rights.nearcopy.guided import angle_offset, guided_pairs
 from rights.nearcopy.transform import edge_corners
 
 # Lowe's 0.75 lost 4% of the tuning split's hardest copies (faded, small and re-encoded
@@ -31,6 +33,9 @@ RATIO = 0.8
 # distractors, each verified against ten candidates in up to four passes, the most
 # inliers any reached was 8; its copies' fewest were 12 to 21 (the hardest: faded, small
 # and re-encoded at once).
+# With guided matching (GUIDE_SEED below) the most any distractor reached was 9 (the
+# highest: crops of the brick wall's unregistered part, a wrong map fitting its repeated
+# courses), and the copies' fewest 18.
 MIN_INLIERS = 12
 REPROJECTION_PX = 5.0  # in the 512 px working frames
 RANSAC_ITERATIONS = 2000
@@ -42,12 +47,18 @@ MAX_PERSPECTIVE = 1.5  # largest over smallest projective depth across the query
 ANGLE_WINDOW = 20.0  # degrees either side of the common turn of matched keypoints
 ANGLE_STEP = 10.0  # between the turns tried
 TIGHT_PX = 2.0  # the tolerance the final map is refitted to
+# A plausible model with this many inliers, and fewer than GUIDE_BELOW, has its count
+# taken again by guided matching (rights.nearcopy.guided); above GUIDE_BELOW the ratio
+# test has found plenty, and the count stands as RANSAC gave it.
+GUIDE_SEED = 6
+GUIDE_BELOW = 40
 
 
 @dataclass(frozen=True, eq=False)
 class Verified:
-    inliers: int
+    inliers: int  # the model's support, guided matching's where it ran
     query_to_work: np.ndarray  # 3 x 3, query image pixels -> work image pixels
+    ratio_inliers: int = 0  # the ratio-tested matches the model carried, before guidance
 
 
 def one_to_one(query: np.ndarray, work: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -73,14 +84,18 @@ def turn_consistent(query_angles: np.ndarray, work_angles: np.ndarray) -> np.nda
     the largest set within +-ANGLE_WINDOW degrees of some turn. A copy turns every
     keypoint alike; chance matches scatter, so they rarely fill a window, and RANSAC then
     runs on far fewer points with far more of them right."""
+    return common_turn(query_angles, work_angles)[0]
+
+
+def common_turn(query_angles: np.ndarray, work_angles: np.ndarray) -> tuple[np.ndarray, float]:
+    """`turn_consistent`'s matches, and the turn (degrees) their window is centred on."""
     if not len(query_angles):
-        return np.empty(0, np.int64)
+        return np.empty(0, np.int64), 0.0
     turn = (np.asarray(query_angles, np.float64) - np.asarray(work_angles, np.float64)) % 360.0
     centres = np.arange(0.0, 360.0, ANGLE_STEP)
-    offset = np.abs((turn[None, :] - centres[:, None] + 180.0) % 360.0 - 180.0)
-    inside = offset <= ANGLE_WINDOW
+    inside = angle_offset(turn[None, :], centres[:, None]) <= ANGLE_WINDOW
     best = int(np.argmax(inside.sum(axis=1)))
-    return np.flatnonzero(inside[best])
+    return np.flatnonzero(inside[best]), float(centres[best])
 
 
 def plausible(homography: np.ndarray, width: float, height: float) -> bool:
@@ -101,7 +116,7 @@ def plausible(homography: np.ndarray, width: float, height: float) -> bool:
 
 
 def fit(
-    source: np.ndarray, target: np.ndarray, frame: tuple[float, float]
+    source: np.ndarray, target: np.ndarray, frame: tuple[float, float], least: int = 0
 ) -> tuple[np.ndarray, int] | None:
     """A plausible source -> target homography and how many matches it carries.
 
@@ -112,7 +127,8 @@ def fit(
     10 px. The affine map is then refitted to the matches it carries within TIGHT_PX
     (least median of squares): crop windows land within 2 px. A homography
     (cv2.findHomography) replaces it only where perspective is real: when it carries a
-    tenth more of the matches within TIGHT_PX."""
+    tenth more of the matches within TIGHT_PX. None as well when RANSAC's map carries
+    fewer than `least`: refining a chance map costs more than finding it."""
     affine, mask = cv2.estimateAffine2D(
         source,
         target,
@@ -121,7 +137,7 @@ def fit(
         maxIters=RANSAC_ITERATIONS,
         confidence=RANSAC_CONFIDENCE,
     )
-    if affine is None or mask is None:
+    if affine is None or mask is None or int(mask.sum()) < least:
         return None
     best = np.vstack([affine, [0.0, 0.0, 1.0]])
     for _ in range(2):
@@ -159,23 +175,42 @@ def verify(
 ) -> Verified | None:
     """The query -> work homography (image pixels) when at least `min_inliers` one-to-one
     matches agree on a plausible one; None otherwise."""
+    # Guided matching can lift a model from GUIDE_SEED inliers to the bar: a bar above
+    # that lets such models through to be fitted.
+    floor = max(4, min(min_inliers, GUIDE_SEED))
     query_index, work_index = one_to_one(query.descriptors, work.descriptors)
-    if len(query_index) < max(min_inliers, 4):
+    if len(query_index) < floor:
         return None
-    agreeing = turn_consistent(query.angles[query_index], work.angles[work_index])
-    if len(agreeing) < max(min_inliers, 4):
+    agreeing, turn = common_turn(query.angles[query_index], work.angles[work_index])
+    if len(agreeing) < floor:
         return None
     query_index, work_index = query_index[agreeing], work_index[agreeing]
     source = query.points[query_index].astype(np.float32)
     target = work.points[work_index].astype(np.float32)
     frame = (query.width * query.scale, query.height * query.scale)
-    fitted = fit(source, target, frame)
+    fitted = fit(source, target, frame, floor)
     if fitted is None:
         return None
     homography, inliers = fitted
+    ratio_inliers = inliers
+    if GUIDE_SEED <= inliers < GUIDE_BELOW:
+        carried = _carried(homography, source, target, REPROJECTION_PX)
+        guided, _ = guided_pairs(
+            query.points,
+            query.angles,
+            query.descriptors,
+            work.points,
+            work.angles,
+            work.descriptors,
+            homography,
+            turn,
+            ANGLE_WINDOW,
+            (query_index[carried], work_index[carried]),
+        )
+        inliers = max(inliers, len(guided))
     if inliers < min_inliers:
         return None
     work_out = np.vstack([working_to_image(work.scale), [0.0, 0.0, 1.0]])
     query_in = image_to_working(query.scale) @ variant_to_image(variant, query.width)
     full = work_out @ homography @ query_in
-    return Verified(inliers=inliers, query_to_work=full / full[2, 2])
+    return Verified(inliers, full / full[2, 2], ratio_inliers)

@@ -59,7 +59,7 @@ def test_an_altered_copy_of_a_work_is_found_with_the_region_that_was_changed(
     response = screen(service, altered_astronaut())
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["schema_version"] == 1
+    assert body["schema_version"] == 2 and body["versions"]["nearcopy_matcher"] >= 2
     best = body["near_copies"][0]
     assert best["work_id"] == work_id and best["band"] == "match"
     assert best["altered"] is True and 0 < best["altered_fraction"] < 0.2

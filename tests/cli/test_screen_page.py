@@ -60,6 +60,7 @@ def _result(work: WorkShown | None) -> ScreenResult:
         synthetic=SyntheticOut(score=None, verdict=SyntheticVerdict.NO_DETECTOR, detectors=[]),
         service_output=None,
         versions=MatcherVersions(
+            nearcopy_matcher=2,
             nearcopy_record_format=1,
             nearcopy_vocabulary="00" * 8,
             nearcopy_min_inliers=12,
