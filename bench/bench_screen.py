@@ -53,8 +53,7 @@ from governance.auth.models import Role
 from governance.auth.service import create_key
 from governance.db import read_only, unit_of_work
 from governance.detectors.assess import assess_synthetic
-from governance.images import decode_for_analysis
-from governance.screening.service import rgb_array
+from governance.images import decode_for_analysis, rgb_pixels
 from governance.screening.service_output import service_output
 from governance.services import Services
 from governance.settings import MB, Settings
@@ -152,7 +151,7 @@ def _time_one(session: Session, services: Services, data: bytes, parts: Timings)
     decoded = timed(
         "decode", lambda: decode_for_analysis(data, services.settings, pixel_digest=True)
     )
-    image, rgb = decoded.image, rgb_array(decoded.image)
+    image, rgb = decoded.image, rgb_pixels(decoded.image)
     timed(
         "near copies (with altered regions)",
         lambda: find_near_copies(

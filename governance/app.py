@@ -13,7 +13,20 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
 from governance.aimodels.service import register_builtin_models
-from governance.api import audit, calls, docs, health, labels, models, openapi, screen, works
+from governance.api import (
+    audit,
+    calls,
+    docs,
+    evidence,
+    health,
+    labels,
+    models,
+    openapi,
+    reports,
+    reviews,
+    screen,
+    works,
+)
 from governance.api.auth_first import AuthenticateFirst
 from governance.api.headers import NOSNIFF, SecurityHeaders
 from governance.api.limits import BodySizeLimit
@@ -62,7 +75,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.services = services
-    routers = [m.router for m in (health, works, audit, models, calls, labels, screen)]
+    domains = (health, works, audit, models, calls, reports, reviews, evidence, labels, screen)
+    routers = [m.router for m in domains]
     for router in routers:
         openapi.declare_errors(router)
         app.include_router(router)

@@ -17,7 +17,7 @@ from governance.errors import (
 )
 from governance.settings import Settings
 from labeling.xmp import xmp_packet
-from rights.fingerprints import pixel_sha256
+from rights.fingerprints import HIGH_DEPTH, gray8, pixel_sha256
 
 # The formats C2PA can carry a manifest in and that the pipeline writes back.
 SUPPORTED_FORMATS = {
@@ -211,3 +211,31 @@ def _reduce(image: Image.Image, factor: int) -> Image.Image:
 def _upright(image: Image.Image, orientation: object) -> Image.Image:
     method = _TRANSPOSE.get(orientation) if isinstance(orientation, int) else None
     return image if method is None else image.transpose(method)
+
+
+def rgb_image(image: Image.Image) -> Image.Image:
+    """8-bit RGB of any accepted mode (16-bit and float greys scaled as the hashes read
+    them)."""
+    if image.mode in HIGH_DEPTH:
+        image = gray8(image)
+    return image if image.mode == "RGB" else image.convert("RGB")
+
+
+def rgb_pixels(image: Image.Image) -> np.ndarray:
+    """uint8 height x width x 3 of any accepted mode: what models, detectors and the
+    matcher are given, read the same way by a call and, from its stored files, its report."""
+    return np.asarray(rgb_image(image), dtype=np.uint8)
+
+
+def damaged_pixels(mask: Image.Image) -> np.ndarray:
+    """True where a restoration's mask is light: over half of its mode's range, whatever
+    the depth."""
+    if mask.mode == "F":
+        return np.asarray(mask) > 0.5
+    if mask.mode in HIGH_DEPTH:  # 16-bit masks, which Pillow may also open as "I"
+        return np.asarray(mask) > 32767
+    if "A" in mask.getbands() or "transparency" in mask.info:
+        # A transparent pixel marks nothing, whatever colour hides under it.
+        grey_alpha = np.asarray(mask.convert("LA"))
+        return (grey_alpha[..., 0] > 127) & (grey_alpha[..., 1] > 127)
+    return np.asarray(mask.convert("L")) > 127

@@ -57,6 +57,15 @@ class Settings(BaseSettings):
     output_png_level: int = Field(default=0, ge=0, le=9)
     # Restorations wait for a conservator's review before release.
     restorations_need_review: bool = True
+    # Approvals by different conservators (holders) that release a pending output; one
+    # rejection withholds it for good.
+    review_approvals: int = Field(default=1, ge=1, le=20)
+    # The job queue of reports: None keeps it in a SQLite file in the data dir (one
+    # machine); redis://host:port/db shares it between machines.
+    queue_url: str | None = Field(default=None, pattern=r"^redis(s)?://")
+    # Consumers `govern serve` and `govern demo` start in their own process, so a laptop
+    # needs nothing else running; 0 leaves the jobs to `govern worker`.
+    embedded_workers: int = Field(default=1, ge=0, le=16)
     # Threads of numpy's BLAS, the OpenMP pools and torch. One is the default: requests
     # run in parallel already, and on a busy host a BLAS team waiting for cores took a
     # 512 px watermark embed from 13-18 ms (one thread) to 74-784 ms (measured).

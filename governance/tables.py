@@ -11,6 +11,8 @@ from governance.audit.models import AuditCheckpoint, AuditEntry, AuditNode
 from governance.auth.models import ApiKey
 from governance.calls.models import ModelCall
 from governance.credentials.models import OutputLabel
+from governance.reports.models import CallReport, ExplainCheck
+from governance.reviews.models import CallReview
 from rights.models import RightsHolder, Work, WorkFingerprint, WorkName, WorkTermsVersion
 
 __all__ = [
@@ -19,7 +21,10 @@ __all__ = [
     "AuditCheckpoint",
     "AuditEntry",
     "AuditNode",
+    "CallReport",
+    "CallReview",
     "ClearanceLink",
+    "ExplainCheck",
     "ModelCall",
     "ModelClearance",
     "OutputLabel",

@@ -7,9 +7,12 @@ height x width (True where the image is damaged and must be filled). `deadline` 
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
+
+if TYPE_CHECKING:  # torch comes with it: imported only where a model is explained
+    from explain.parts import RestorerParts
 
 
 class ModelKind(StrEnum):
@@ -22,6 +25,14 @@ class Restorer(Protocol):
     def restore(
         self, image: np.ndarray, mask: np.ndarray, deadline: float | None = None
     ) -> np.ndarray: ...
+
+
+@runtime_checkable
+class Explainable(Protocol):
+    """A restorer that shows its report its network (and its parameter-free part, if it
+    has one); None when it cannot, and the report treats it as a black box."""
+
+    def explainable(self) -> "RestorerParts | None": ...
 
 
 class Generator(Protocol):

@@ -55,6 +55,10 @@ MAY_CONFLICT = frozenset(
         "/v1/models",
         "/v1/models/{model_id}/retire",
         "/v1/models/{model_id}/twins/{twin_id}/release",
+        # A decision on a call that is not pending, or a second one by the same holder.
+        "/v1/calls/{call_id:int}/review",
+        # A retry of a report that is not failed.
+        "/v1/calls/{call_id:int}/report/retry",
     }
 )
 

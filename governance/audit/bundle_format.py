@@ -5,8 +5,12 @@ selects a range the same way, or a subject with every subject it stands for
 (`{"subject": "work:3", "subjects": ["work:3", "call:12", ...]}`: a work with the calls
 whose input matched it). Version 1 bundles still verify; they read as a selection of
 the one subject. Nothing here touches a database: the offline verifier reads it.
+
+An evidence bundle (one call's record, report, decisions, manifests and entries) has no
+bundle.json: its listing, names and what each file is are at the end of this module.
 """
 
+import hashlib
 import itertools
 from dataclasses import dataclass
 from typing import Any
@@ -109,3 +113,62 @@ def check_meta(meta: Any, tree_size: int, origin: str) -> Selection:
     if isinstance(selection, RangeSelection):
         selection.check_indexes(indexes)
     return selection
+
+
+# An evidence bundle: every file of one call's evidence (govern calls evidence, GET
+# /v1/calls/{id}/evidence), listed in `evidence.json` with its SHA-256, the listing signed
+# by the log's key in `evidence.sig`. verify_evidence.py checks it; governance/calls/
+# evidence.py writes it.
+EVIDENCE_FORMAT = "govern-evidence-bundle/1"
+EVIDENCE_LISTING = "evidence.json"
+EVIDENCE_SIGNATURE = "evidence.sig"
+# What the log's key signs: this prefix, then the listing's SHA-256 (32 bytes). A NUL and
+# a raw digest: never the text of a checkpoint's body, which that key also signs.
+EVIDENCE_CONTEXT = b"govern-evidence-bundle/1\x00"
+REPORT_JSON = "report/report.json"
+REPORT_FILES = "report/files/"
+REVIEWS = "reviews/entry-"
+MANIFESTS = "manifests/entry-"
+INCLUSION = "proofs/inclusion.jsonl"
+
+_FIXED = {
+    "README.md": "how this bundle is laid out and how to check it by hand",
+    "call.json": "the call's record as GET /v1/calls/{id} shows it to an auditor: status, "
+    "reasons and every stage's evidence",
+    "checkpoint": "the log's signed checkpoint (C2SP signed note) that every proof leads to",
+    "entries.jsonl": "the audit entries about the call, one per line, exactly as signed",
+    INCLUSION: "each entry's inclusion proof (RFC 9162) against the checkpoint",
+    "public-key.txt": "the log's verifier key (C2SP signed-note form)",
+    "public-key.pem": "the log's public key (PEM), the same key",
+    REPORT_JSON: "the restoration report: exactly the JSON bytes GET /v1/calls/{id}/report serves",
+}
+
+
+def evidence_message(listing: bytes) -> bytes:
+    """The bytes the log's key signs for an evidence bundle's listing."""
+    return EVIDENCE_CONTEXT + hashlib.sha256(listing).digest()
+
+
+def describe(name: str) -> str | None:
+    """What a file of an evidence bundle is, from its name; None for a name the format
+    does not have."""
+    if name in _FIXED:
+        return _FIXED[name]
+    if name.startswith(REPORT_FILES) and len(name) > len(REPORT_FILES):
+        return f"a file of the report ({name[len(REPORT_FILES) :]}), as its JSON names it"
+    index = entry_of(name)
+    if index is not None and name.startswith(REVIEWS):
+        return f"a conservator's decision (its call_reviews row), recorded by entry {index}"
+    if index is not None and name.startswith(MANIFESTS):
+        return f"a C2PA manifest store of the output as signed, recorded by entry {index}"
+    return None
+
+
+def entry_of(name: str) -> int | None:
+    """The entry index a decision's or a manifest's file name carries."""
+    for prefix, suffix in ((REVIEWS, ".json"), (MANIFESTS, ".c2pa")):
+        if name.startswith(prefix) and name.endswith(suffix):
+            digits = name[len(prefix) : -len(suffix)]
+            if digits.isascii() and digits.isdigit() and (digits == "0" or digits[0] != "0"):
+                return int(digits)
+    return None

@@ -14,23 +14,13 @@ Nothing here touches the database: an outside verifier can parse an exported
 import json
 from typing import Any, ClassVar, Generic, Literal, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
+from pydantic import AwareDatetime, ValidationError
 
+# EntryData is re-exported: readers of the log import every entry name from here.
+from governance.audit.entries_reports import ReportReady, ReviewDecided
+from governance.audit.entry_base import EntryData as EntryData
+from governance.audit.entry_base import _Strict
 from rights.clearance import Verdict
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class EntryData(_Strict):
-    """The data of one kind of entry; subclasses name the kind and their version."""
-
-    entry_kind: ClassVar[str]
-
-    def data(self) -> dict[str, Any]:
-        """The entry's data as it is signed into the log (JSON types only)."""
-        return self.model_dump(mode="json")
 
 
 class KeyCreated(EntryData):
@@ -315,6 +305,8 @@ ENTRY_KINDS: dict[str, type[EntryData]] = {
         CallRecorded,
         OutputLabelled,
         DetectorCalibrated,
+        ReportReady,
+        ReviewDecided,
     )
 }
 

@@ -21,6 +21,7 @@ from governance.audit import (
     reconcile_detectors,
     reconcile_disputes,
     reconcile_registry,
+    reconcile_reports,
 )
 from governance.audit.check import entry_chunks
 from governance.audit.entries import (
@@ -43,6 +44,7 @@ from governance.audit.entries import (
     WorkRegistered,
     parse_entry,
 )
+from governance.audit.entries_reports import ReportReady, ReviewDecided
 from governance.audit.reconcile_fields import Entries, Problems
 from governance.audit.reconcile_rows import unrecorded_rows
 
@@ -87,6 +89,7 @@ class Reconciler:
         if not self.problems.full:
             unrecorded_rows(self._session, self.problems)
             reconcile_disputes.unrecorded_disputes(self._session, self.problems)
+            reconcile_reports.unrecorded_reports(self._session, self.problems)
         return self.problems.found
 
     def _check_batch(self) -> None:
@@ -127,4 +130,6 @@ _CHECKS: dict[str, Callable[[Session, Entries, Problems], None]] = {
     WorkDisputed.entry_kind: reconcile_disputes.disputes,
     DisputeResolved.entry_kind: reconcile_disputes.resolutions,
     DetectorCalibrated.entry_kind: reconcile_detectors.calibrations,
+    ReportReady.entry_kind: reconcile_reports.reports,
+    ReviewDecided.entry_kind: reconcile_reports.decisions,
 }

@@ -1,12 +1,13 @@
 """Reconciling the rows that name their own audit entry (clearances, twin releases,
 retirements, output labels) and the calls."""
 
+from dataclasses import dataclass
 from typing import Any, cast
 
 from pydantic import ValidationError
 from sqlalchemy import String, type_coerce
 from sqlalchemy import select as core_select
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from governance.aimodels.models import ModelClearance, ModelRetirement, TwinRelease
 from governance.audit.entries import (
@@ -17,7 +18,11 @@ from governance.audit.entries import (
     OutputLabelled,
     StoredEntry,
     TwinReleased,
+    UnreadableEntry,
+    parse_entry_as,
 )
+from governance.audit.entries_reports import ReviewDecided
+from governance.audit.models import AuditEntry
 from governance.audit.reconcile_fields import (
     Field,
     RowCheck,
@@ -95,7 +100,18 @@ retirements = kind_check(
 )
 
 
-def _calls_by_id(session: Session, ids: list[int]) -> dict[int, list[Any]]:
+@dataclass(frozen=True)
+class _Call:
+    """A call's row, and what its review decisions (later entries) changed in it."""
+
+    row: Any
+    # The status the newest review.decided left, else None (then call.recorded's holds).
+    decided_status: str | None
+    # The released file's SHA-256 once a decision released the output, else None.
+    released_output: str | None
+
+
+def _calls_by_id(session: Session, ids: list[int]) -> dict[int, list[_Call]]:
     table = cast(Any, ModelCall).__table__
     # Columns, not the entity, with the status as text: a value that is no status must
     # be named here, not raise on loading.
@@ -103,30 +119,65 @@ def _calls_by_id(session: Session, ids: list[int]) -> dict[int, list[Any]]:
     query = core_select(*columns, type_coerce(table.c.status, String).label("status")).where(
         table.c.id.in_(ids)
     )
-    return {row.id: [row] for row in session.exec(query)}  # type: ignore[call-overload]
+    rows = list(session.exec(query))  # type: ignore[call-overload]
+    decided: dict[int, ReviewDecided] = {}
+    released: dict[int, str] = {}
+    subjects = [f"call:{row.id}" for row in rows]
+    found = session.exec(
+        select(AuditEntry.entry)
+        .where(AuditEntry.kind == ReviewDecided.entry_kind, col(AuditEntry.subject).in_(subjects))
+        .order_by(col(AuditEntry.idx))
+    )
+    for raw in found:
+        try:
+            data = parse_entry_as(raw, ReviewDecided).data
+        except UnreadableEntry:
+            continue  # the log's own check names it
+        decided[data.call_id] = data
+        if data.released is not None:
+            released[data.call_id] = data.released.output_sha256
+    return {
+        row.id: [
+            _Call(
+                row,
+                decided[row.id].status if row.id in decided else None,
+                released.get(row.id),
+            )
+        ]
+        for row in rows
+    }
+
+
+def _call_fields(entry: StoredEntry[CallRecorded], data: CallRecorded, call: _Call) -> list[Field]:
+    row = call.row
+    # A review moves a pending call on (reconcile_reports checks the status against the
+    # newest decision) and a release names the file signed again.
+    status = [] if call.decided_status is not None else [("status", data.status, row.status)]
+    output = call.released_output or data.output_sha256
+    return [
+        ("kind", data.kind, row.kind),
+        *status,
+        ("model_id", data.model.id, row.model_id),
+        ("actor", entry.actor, row.actor),
+        ("request", data.request, row.request),
+        ("input_sha256", data.input_sha256, row.input_sha256),
+        ("mask_sha256", data.mask_sha256, row.mask_sha256),
+        ("output_sha256", output, row.output_sha256),
+        ("reasons", [r.model_dump() for r in data.reasons], row.reasons),
+        ("stages sha256", data.stages_sha256, sha256_of(row.stages)),
+        ("audit_index", entry.index, row.audit_index),
+    ]
 
 
 calls = kind_check(
     CallRecorded,
-    RowCheck[CallRecorded, int, Any](
+    RowCheck[CallRecorded, int, _Call](
         table="model_calls",
         key=lambda _, data: data.call_id,
         load=_calls_by_id,
         absent=lambda call_id: f"call {call_id}",
-        label=lambda call, _: str(call.id),
-        fields=lambda entry, data, call: [
-            ("kind", data.kind, call.kind),
-            ("status", data.status, call.status),
-            ("model_id", data.model.id, call.model_id),
-            ("actor", entry.actor, call.actor),
-            ("request", data.request, call.request),
-            ("input_sha256", data.input_sha256, call.input_sha256),
-            ("mask_sha256", data.mask_sha256, call.mask_sha256),
-            ("output_sha256", data.output_sha256, call.output_sha256),
-            ("reasons", [r.model_dump() for r in data.reasons], call.reasons),
-            ("stages sha256", data.stages_sha256, sha256_of(call.stages)),
-            ("audit_index", entry.index, call.audit_index),
-        ],
+        label=lambda call, _: str(call.row.id),
+        fields=_call_fields,
     ),
 )
 

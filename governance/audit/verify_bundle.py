@@ -65,12 +65,16 @@ class Bundle:
         self._files, self._archive = files, archive
 
     def names(self) -> set[str]:
+        return set(self.listed())
+
+    def listed(self) -> list[str]:
+        """Every file's name, as often as the archive holds it (a zip can hold a name twice)."""
         if self._archive is not None:
-            return {n for n in self._archive.namelist() if not n.endswith("/")}
+            return [n for n in self._archive.namelist() if not n.endswith("/")]
         if isinstance(self._files, Path):
             root = self._files
-            return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
-        return set(self._files)
+            return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+        return list(self._files)
 
     def open(self, name: str) -> IO[bytes]:
         if self._archive is not None:
@@ -135,7 +139,7 @@ def _verify(bundle: Bundle, verifier_key: str) -> list[str]:
     missing = [name for name in REQUIRED if name not in names]
     if missing:
         raise BundleError(f"missing file(s): {', '.join(missing)}")
-    _check_bundled_keys(bundle, verifier_key)
+    check_bundled_keys(bundle, verifier_key)
     try:
         checkpoint = open_checkpoint(
             bundle.read("checkpoint").decode(errors="replace"), verifier_key
@@ -185,7 +189,7 @@ def _verify(bundle: Bundle, verifier_key: str) -> list[str]:
     return done
 
 
-def _check_bundled_keys(bundle: Bundle, verifier_key: str) -> None:
+def check_bundled_keys(bundle: Bundle, verifier_key: str) -> None:
     try:
         _name, pinned = parse_verifier_key(verifier_key)
     except NoteError as exc:
@@ -218,7 +222,7 @@ def _subjects_line(selection: SubjectSelection) -> str:
     )
 
 
-def _each_line(stream: IO[bytes], name: str) -> Iterator[bytes]:
+def each_line(stream: IO[bytes], name: str) -> Iterator[bytes]:
     for line in stream:
         if not line.endswith(b"\n"):
             raise BundleError(f"{name}: the last line is cut off (truncated file)")
@@ -235,7 +239,7 @@ def _proof_lines(bundle: Bundle, whole: bool) -> Iterator[Iterator[bytes] | None
         yield iter(())
         return
     with bundle.open("proofs/inclusion.jsonl") as stream:
-        yield _each_line(stream, "proofs/inclusion.jsonl")
+        yield each_line(stream, "proofs/inclusion.jsonl")
 
 
 def _stream_entries(
@@ -255,14 +259,14 @@ def _stream_entries(
     subjects = set(selection.subjects) if isinstance(selection, SubjectSelection) else None
     if 0 in wanted:
         prefix_roots[0] = EMPTY_ROOT
-    for number, line in enumerate(_each_line(stream, "entries.jsonl"), start=1):
+    for number, line in enumerate(each_line(stream, "entries.jsonl"), start=1):
         if number > len(indexes):
             raise BundleError(
                 f"entries.jsonl: more than {len(indexes)} lines, but bundle.json lists "
                 f"{len(indexes)} entries (truncated or padded)"
             )
         index = indexes[number - 1]
-        entry, leaf = _entry(line, number, index)
+        entry, leaf = canonical_entry(line, number, index)
         about = entry.get("subject")
         if subjects is not None and not (isinstance(about, str) and about in subjects):
             raise BundleError(
@@ -273,7 +277,7 @@ def _stream_entries(
             if number in wanted:
                 prefix_roots[number] = range_hash([h for _, h in stack])
         else:
-            _check_inclusion(next(proofs, None), number, index, leaf, size, root, len(indexes))
+            check_inclusion(next(proofs, None), number, index, leaf, size, root, len(indexes))
         count = number
     if count != len(indexes):
         raise BundleError(
@@ -292,7 +296,7 @@ def _push(stack: list[tuple[int, bytes]], leaf: bytes) -> None:
     stack.append((level, value))
 
 
-def _entry(line: bytes, number: int, index: int) -> tuple[dict[str, Any], bytes]:
+def canonical_entry(line: bytes, number: int, index: int) -> tuple[dict[str, Any], bytes]:
     try:
         parsed = json.loads(line)
         canonical = rfc8785.dumps(parsed)
@@ -321,7 +325,7 @@ def _hashes(items: Any, where: str) -> list[bytes]:
         raise BundleError(f"{where}: a hash is not canonical base64") from None
 
 
-def _check_inclusion(
+def check_inclusion(
     line: bytes | None, number: int, index: int, leaf: bytes, size: int, root: bytes, total: int
 ) -> None:
     where = f"proofs/inclusion.jsonl line {number}"

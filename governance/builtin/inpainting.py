@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from explain.parts import RestorerParts
 from governance.model_errors import check_deadline
 
 DEFAULT_CONFIG: dict[str, int] = {"width": 16, "levels": 3, "dilated": 3}
@@ -151,6 +152,26 @@ class BuiltinInpainter:
     @classmethod
     def load(cls, path: Path | None = None) -> "BuiltinInpainter":
         return cls(load_net(path if path is not None else weights_path()))
+
+    def explainable(self) -> RestorerParts:
+        """The network, its forward pass, and the harmonic fill it starts from."""
+        model = self.model
+
+        def fixed(x: torch.Tensor) -> torch.Tensor:
+            mask = x[:, 3:4]
+            return harmonic_fill(x[:, :3], 1.0 - mask)
+
+        return RestorerParts(
+            network=model,
+            whole=model,
+            fixed=fixed,
+            multiple=model.multiple,
+            description=(
+                "The output is a parameter-free harmonic fill of the damaged pixels from "
+                "their surroundings plus a correction predicted by a learned U-Net; "
+                "'correction' maps explain the U-Net alone."
+            ),
+        )
 
     def restore(
         self, image: np.ndarray, mask: np.ndarray, deadline: float | None = None

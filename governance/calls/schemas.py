@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from governance.calls.status import CallStatus
+from governance.reports.schemas import ReportRef
 from governance.text import no_nul
 
 ModelId = Annotated[int, Field(ge=1, le=2**31 - 1)]
@@ -87,3 +88,5 @@ class CallOut(BaseModel):
     output_url: str | None
     audit_index: int | None
     created_at: datetime
+    # A restoration that keeps an output: its report job's state and where to read it.
+    report: ReportRef | None = None

@@ -1,6 +1,6 @@
 """Reading governed calls back: their records and, to whom their status allows, outputs."""
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from governance.aimodels.models import AiModel
 from governance.auth.service import Principal, require_role
@@ -8,6 +8,8 @@ from governance.calls.models import ModelCall
 from governance.calls.schemas import CallOut, ModelRef
 from governance.calls.status import CALL_READERS, CallStatus, keeps_output, may_read_output
 from governance.errors import CallNotFound, Forbidden, NoOutput
+from governance.reports.models import CallReport
+from governance.reports.schemas import report_ref
 from governance.services import Services
 
 
@@ -23,7 +25,8 @@ def get_call(session: Session, principal: Principal, call_id: int) -> CallOut:
     row = _call_or_404(session, call_id)
     model = session.get(AiModel, row.model_id)
     assert model is not None
-    return call_out(row, model)
+    report = session.exec(select(CallReport).where(CallReport.call_id == call_id)).first()
+    return call_out(row, model, report)
 
 
 def get_output(
@@ -42,7 +45,7 @@ def get_output(
     return services.blobs.get(row.output_sha256), "image/png", row.status
 
 
-def call_out(row: ModelCall, model: AiModel) -> CallOut:
+def call_out(row: ModelCall, model: AiModel, report: CallReport | None = None) -> CallOut:
     assert row.id is not None and model.id is not None
     return CallOut(
         id=row.id,
@@ -60,4 +63,5 @@ def call_out(row: ModelCall, model: AiModel) -> CallOut:
         output_url=f"/v1/calls/{row.id}/output" if row.output_sha256 else None,
         audit_index=row.audit_index,
         created_at=row.created_at,
+        report=report_ref(report),
     )

@@ -18,7 +18,7 @@ from governance.app import create_app
 from governance.audit.bundle import write_bundle
 from governance.audit.verify_bundle import BundleError, verify_bundle
 from governance.auth.service import create_key
-from governance.cli import demo_labels, demo_models, demo_screening
+from governance.cli import demo_labels, demo_models, demo_reviews, demo_screening
 from governance.db import unit_of_work
 from governance.settings import Settings
 
@@ -231,6 +231,23 @@ def run(directory: Path, console: Console) -> int:
 
     reports = demo_labels.verify_outputs(call, directory / "outputs")
     page = demo_labels.folder_report(services, directory / "outputs", console)
+    # After the regulator has seen the pending restoration withheld: now it is reviewed.
+    reviewed = demo_reviews.review_round(
+        call,
+        fetch,
+        services,
+        directory,
+        governed["pending"],
+        demo_models.damaged(photograph("camera"), seed=11),
+        client.get("/v1/audit/key").json()["verifier_key"],
+    )
+    steps.append(
+        (
+            "the auditor checks the rejected call's evidence bundle offline, key pinned",
+            "govern audit verify",
+            "ok" if isinstance(reviewed["bundle_checks"], list) else "FAILED",
+        )
+    )
     audit = audit_round_trip(client, keys["audit office"], directory, steps)
 
     table = Table("step", "request", "outcome", title="govern demo")
@@ -256,6 +273,7 @@ def run(directory: Path, console: Console) -> int:
     console.print(demo_models.summary(before, governed))
     console.print(demo_screening.summary(screened))
     console.print(demo_labels.table(reports))
+    console.print(demo_reviews.summary(reviewed))
     console.print(
         "AI: the file says it is AI-made; mark: the watermark was read; found by: how the "
         "service's record was found ((!) if the file disagrees with the audit log). "
@@ -278,6 +296,7 @@ def run(directory: Path, console: Console) -> int:
         and audit["verified"]
         and demo_labels.as_expected(reports)
         and demo_screening.as_expected(screened, work_ids)
+        and demo_reviews.as_expected(reviewed)
     )
     return 0 if ok else 1
 

@@ -30,6 +30,12 @@ app.add_typer(detectors_app, name="detectors")
 from governance.cli.works_command import reindex_command  # noqa: E402
 
 works_app.command("reindex")(reindex_command)
+from governance.cli.calls_command import calls_app  # noqa: E402
+from governance.cli.reports_command import reports_app, worker_command  # noqa: E402
+
+app.add_typer(calls_app, name="calls")
+app.add_typer(reports_app, name="reports")
+app.command("worker")(worker_command)
 console = Console()
 # Error lines are not wrapped: they are read by scripts and grepped in logs.
 errors = Console(stderr=True, soft_wrap=True)
@@ -66,10 +72,18 @@ def serve(
     import uvicorn
 
     from governance.app import create_app
+    from governance.reports.consumer import EmbeddedConsumers
 
     with reported_errors():
-        application = create_app(get_settings())
-    uvicorn.run(application, host=host, port=port)
+        settings = get_settings()
+        application = create_app(settings)
+    # Report jobs run beside the requests (GOVERN_EMBEDDED_WORKERS, 0: `govern worker`
+    # runs them), so a laptop needs nothing else; they stop with the server.
+    consumers = EmbeddedConsumers(application.state.services, settings.embedded_workers)
+    try:
+        uvicorn.run(application, host=host, port=port)
+    finally:
+        consumers.close()
 
 
 @app.command()
@@ -265,8 +279,10 @@ def audit_verify(
         typer.Option(help="Accept the key shipped in the bundle: proves integrity, not origin."),
     ] = False,
 ) -> None:
-    """Check a bundle offline, with no database and no service."""
+    """Check a bundle offline, with no database and no service: an audit export, or a
+    call's evidence bundle (every file checked, and said what it is)."""
     from governance.audit.verify_bundle import BundleError, bundled_key, open_bundle, verify_bundle
+    from governance.audit.verify_evidence import is_evidence, verify_evidence
 
     if key is None and not trust_bundled_key:
         errors.print(
@@ -277,7 +293,8 @@ def audit_verify(
         raise typer.Exit(2)
     try:
         with open_bundle(bundle) as files:
-            passed = verify_bundle(files, key or bundled_key(files))
+            check = verify_evidence if is_evidence(files) else verify_bundle
+            passed = check(files, key or bundled_key(files))
     except BundleError as exc:
         errors.print(f"[red]FAILED[/red]: {exc}")
         raise typer.Exit(1) from None

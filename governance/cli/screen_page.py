@@ -16,8 +16,8 @@ from typing import Any
 
 from PIL import Image, ImageOps
 
+from governance.images import rgb_pixels
 from governance.screening.schemas import ScreenedCopy, ScreenResult
-from governance.screening.service import rgb_array
 from labeling.verify_report import STYLE
 
 TITLE = "Screening report"
@@ -61,7 +61,7 @@ def thumbnail(data: bytes) -> str | None:
         with Image.open(io.BytesIO(data)) as opened:
             opened.draft("RGB", (THUMBNAIL_SIDE, THUMBNAIL_SIDE))
             image = ImageOps.exif_transpose(opened)
-            small = Image.fromarray(rgb_array(image))
+            small = Image.fromarray(rgb_pixels(image))
     except Exception:  # the screen itself says what is wrong with the file
         return None
     small.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE))

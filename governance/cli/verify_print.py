@@ -87,6 +87,10 @@ def _print_record(report: VerifyReport, say: Say) -> None:
                 f"    the manifest kept by the service checks against this file as {state}"
                 + (": the file is not the one that was signed" if state == "Invalid" else "")
             )
+        # A reviewed output's decisions, and whether its release manifest names them.
+        for check in record.checks:
+            if check.name in ("review", "manifest_names_review"):
+                say(f"    {'ok' if check.passed else 'NO'} {check.name}: {check.detail}")
     else:
         say("  service record: none (not an output of this service, or unrecognisable)")
     origin = report.implicit_labels.origin

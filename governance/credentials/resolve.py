@@ -70,7 +70,8 @@ def by_binding(session: Session, services: Services, alg: str, value: str) -> li
     value = value.strip().lower()
     if alg == WATERMARK_ALG:
         query = select(OutputLabel).where(OutputLabel.watermark_id == value)
-        return [Found(label, "watermark", 1.0) for label in session.exec(query)]
+        marked = list(session.exec(query))
+        return [Found(label, "watermark", 1.0) for label in _releases_first(session, marked)]
     if alg == FINGERPRINT_ALG:
         try:
             signed = signed64(int(value, 16))
@@ -85,6 +86,30 @@ def by_binding(session: Session, services: Services, alg: str, value: str) -> li
     raise UnknownBindingAlgorithm(
         f"this repository knows the bindings {', '.join(BINDING_ALGORITHMS)}, not {alg!r}"
     )
+
+
+def _releases_first(session: Session, labels: list[OutputLabel]) -> list[OutputLabel]:
+    """Each label preceded by the later labels of its call, newest first: a released
+    output's label (credentials/release.py) carries no watermark id of its own, since the
+    pending label holds it, but it is the output's manifest now."""
+    if not labels:
+        return []
+    calls = {label.call_id for label in labels}
+    query = (
+        select(OutputLabel)
+        .where(col(OutputLabel.call_id).in_(calls))
+        .order_by(col(OutputLabel.id).desc())
+    )
+    every = list(session.exec(query))
+    ordered: list[OutputLabel] = []
+    for label in labels:
+        ordered += [
+            later
+            for later in every
+            if later.call_id == label.call_id and (later.id or 0) > (label.id or 0)
+        ]
+        ordered.append(label)
+    return ordered
 
 
 def by_watermark(

@@ -27,6 +27,7 @@ from governance.credentials import resolve
 from governance.credentials.file_read import assemble, inspect_manifest, read_file
 from governance.credentials.label_origin import label_origin
 from governance.credentials.models import OutputLabel
+from governance.credentials.release import first_label_of, review_checks
 from governance.credentials.report import (
     Check,
     RecoveredManifest,
@@ -89,7 +90,7 @@ def verify(
         visible=visible,
         origin=origin,
         matches=[match_out(f) for f in by_fingerprint],
-        record=_service_record(session, found, embedded, recovered, ours, read.sha256),
+        record=_service_record(session, services, found, embedded, recovered, ours, read.sha256),
     )
 
 
@@ -146,6 +147,7 @@ def _visible_in(label: OutputLabel, width: int, height: int) -> VisibleLabelSeen
 
 def _service_record(
     session: Session,
+    services: Services,
     found: resolve.Found | None,
     embedded: ManifestReport | None,
     recovered: ManifestReport | None,
@@ -166,6 +168,7 @@ def _service_record(
             checks=[],
         )
     checks = _agreement(session, label, embedded if ours else recovered)
+    checks += review_checks(session, services, label)
     if embedded is not None:
         if ours and embedded.state != "Invalid":
             detail = f"the file carries the manifest the service signed ({label.manifest_id})"
@@ -202,14 +205,18 @@ def _agreement(
 ) -> list[Check]:
     call = _entry(session, label.call_audit_index, CallRecorded)
     labelled = _entry(session, label.audit_index, OutputLabelled)
+    # A released output is the call's first labelled file signed again: the call's entry
+    # names that first file (release.py; the review checks cover the rest).
+    first = first_label_of(session, label.call_id)
     checks = [
         Check(
             name="call_entry",
             passed=call is not None
             and call.call_id == label.call_id
-            and call.output_sha256 == label.output_sha256,
+            and call.output_sha256 == first.output_sha256,
             detail=f"audit entry {label.call_audit_index} records call {label.call_id} and "
-            "the output's SHA-256",
+            "the output's SHA-256"
+            + ("" if first is label else f" as labelled first ({first.manifest_id})"),
         ),
         Check(
             name="label_entry",

@@ -3,7 +3,6 @@
 from typing import Any
 
 import numpy as np
-from PIL import Image
 from sqlmodel import Session
 
 from governance.adapters.base import ModelKind
@@ -14,17 +13,18 @@ from governance.auth.service import Principal, require_role
 from governance.blobs import keep_blob
 from governance.calls.schemas import CallOut, GenerationIn, NamesAModel, RestorationMetadata
 from governance.calls.service import call_out
+from governance.calls.status import keeps_output
 from governance.credentials.build import ManifestParts
 from governance.errors import InputTooLarge, InvalidInput, InvalidMask, WrongModelKind
-from governance.images import DecodedImage, decode_image
+from governance.images import DecodedImage, damaged_pixels, decode_image, rgb_pixels
 from governance.metadata import parse_metadata_field
 from governance.pipeline import plans
 from governance.pipeline.context import CallContext, GenerationInput, RestorationInput
 from governance.pipeline.run import run
+from governance.reports.service import queue_report
 from governance.services import Services
 from labeling.c2pa_sign import Ingredient
 from rights.confusables import is_blank
-from rights.fingerprints import HIGH_DEPTH, gray8
 
 
 def parse_restoration_metadata(raw: str | None) -> RestorationMetadata:
@@ -52,24 +52,8 @@ def _decoded(data: bytes, services: Services, what: str) -> DecodedImage:
     return decoded
 
 
-def _rgb(image: Image.Image) -> np.ndarray:
-    if image.mode in HIGH_DEPTH:
-        image = gray8(image)
-    return np.asarray(image.convert("RGB"), dtype=np.uint8)
-
-
 def _damage(data: bytes, services: Services) -> np.ndarray:
-    """True where the mask is light: over half of its mode's range, whatever the depth."""
-    image = _decoded(data, services, "mask").image
-    if image.mode == "F":
-        return np.asarray(image) > 0.5
-    if image.mode in HIGH_DEPTH:  # 16-bit masks, which Pillow may also open as "I"
-        return np.asarray(image) > 32767
-    if "A" in image.getbands() or "transparency" in image.info:
-        # A transparent pixel marks nothing, whatever colour hides under it.
-        grey_alpha = np.asarray(image.convert("LA"))
-        return (grey_alpha[..., 0] > 127) & (grey_alpha[..., 1] > 127)
-    return np.asarray(image.convert("L")) > 127
+    return damaged_pixels(_decoded(data, services, "mask").image)
 
 
 def restore(
@@ -83,7 +67,7 @@ def restore(
     require_role(principal, Role.OPERATOR)
     model = _model_of_kind(session, metadata, ModelKind.RESTORATION)
     decoded = _decoded(image_data, services, "image")
-    image = _rgb(decoded.image)
+    image = rgb_pixels(decoded.image)
     mask = _damage(mask_data, services)
     if mask.shape != image.shape[:2]:
         raise InvalidMask(
@@ -117,7 +101,11 @@ def restore(
     call.manifest = ManifestParts(
         parent=Ingredient(image_data, decoded.media_type, "restoration input")
     )
-    return call_out(run(call, plans.RESTORATION), model)
+    row = run(call, plans.RESTORATION)
+    assert row.id is not None
+    # Its report is a job: the row is written with the call, the job queued after commit.
+    report = queue_report(session, services, row.id) if keeps_output(row.status) else None
+    return call_out(row, model, report)
 
 
 def generate(

@@ -9,14 +9,13 @@ import hashlib
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from PIL import Image
 from sqlmodel import Session
 
 from governance.auth.service import Principal
 from governance.db import read_only
 from governance.detectors.assess import assess_synthetic
 from governance.detectors.schemas import SyntheticOut
-from governance.images import decode_for_analysis
+from governance.images import decode_for_analysis, rgb_pixels
 from governance.screening.schemas import ScreenedCopy, ScreenedFile, ScreenResult
 from governance.screening.service_output import service_output
 from governance.screening.versions import matcher_versions
@@ -25,7 +24,6 @@ from governance.services import Services
 from governance.works.nearcopy import find_near_copies
 from governance.works.nearcopy_schemas import BoxOut, NearCopyOut
 from labeling.watermark import Detection, detect
-from rights.fingerprints import HIGH_DEPTH, gray8
 
 # The matcher verifies its top ten candidates; more would only be weaker ones.
 MAX_NEAR_COPIES = 10
@@ -38,7 +36,7 @@ def screen_file(
     service reads (governance.images)."""
     decoded = decode_for_analysis(data, services.settings, pixel_digest=True)
     image = decoded.image
-    rgb = rgb_array(image)
+    rgb = rgb_pixels(image)
     # The watermark search (a crop search on an unmarked file: most of the matcher's
     # time) and the detectors run beside the matcher, not after it.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="screen-beside") as beside:
@@ -82,14 +80,6 @@ def _watermark_and_detectors(
     # A session of its own: a session is not shared between threads. It only reads.
     with Session(read_only(services.engine)) as session:
         return watermark, assess_synthetic(session, services, rgb)
-
-
-def rgb_array(image: Image.Image) -> np.ndarray:
-    """8-bit RGB pixels of any accepted mode (16-bit and float greys scaled as the
-    fingerprints read them)."""
-    if image.mode in HIGH_DEPTH:
-        image = gray8(image)
-    return np.asarray(image.convert("RGB"), dtype=np.uint8)
 
 
 def in_file_pixels(copy: NearCopyOut, factor: tuple[float, float]) -> NearCopyOut:

@@ -23,6 +23,7 @@ from PIL import Image
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
+from governance.images import rgb_pixels
 from governance.services import Services
 from governance.works.nearcopy_schemas import (
     BoxOut,
@@ -32,7 +33,7 @@ from governance.works.nearcopy_schemas import (
     RegionOut,
     TransformOut,
 )
-from governance.works.nearcopy_store import analysis_pixels, rgb_array
+from governance.works.nearcopy_store import analysis_pixels
 from rights import registry
 from rights.alterations import AlterationInputError, find_alterations
 from rights.fingerprints import Fingerprints, fingerprint
@@ -207,7 +208,7 @@ def _with_alterations(
         .where(col(WorkNearCopy.work_id).in_(wanted))
     ).all()
     copies = {int(r[0]): (str(r[1]), (int(r[2]), int(r[3])), (int(r[4]), int(r[5]))) for r in rows}
-    query = rgb_array(image)
+    query = rgb_pixels(image)
     out = []
     for match in matches:
         found = verified.get(match.work_id)

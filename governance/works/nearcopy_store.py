@@ -18,8 +18,8 @@ from PIL import Image
 from sqlmodel import Session
 
 from governance.db import after_commit
+from governance.images import rgb_image
 from governance.services import Services
-from rights.fingerprints import HIGH_DEPTH, gray8
 from rights.models import WorkNearCopy
 from rights.nearcopy import WorkRecord, describe_work
 
@@ -32,18 +32,6 @@ class NearCopyParts:
     analysis: bytes  # lossless WebP
     analysis_width: int
     analysis_height: int
-
-
-def rgb_image(image: Image.Image) -> Image.Image:
-    """8-bit RGB of any accepted mode (16-bit and float greys scaled as the hashes read
-    them)."""
-    if image.mode in HIGH_DEPTH:
-        image = gray8(image)
-    return image if image.mode == "RGB" else image.convert("RGB")
-
-
-def rgb_array(image: Image.Image) -> np.ndarray:
-    return np.asarray(rgb_image(image), dtype=np.uint8)
 
 
 def analysis_copy(image: Image.Image) -> Image.Image:

@@ -31,7 +31,7 @@ from governance.errors import (
     NotWorkOwner,
     WorkNotFound,
 )
-from governance.images import DecodedImage, decode_image
+from governance.images import DecodedImage, decode_image, rgb_pixels
 from governance.metadata import parse_metadata_field
 from governance.services import Services
 from governance.works import duplicates, nearcopy_store
@@ -97,7 +97,7 @@ def register_work(
     # The pixels are read, hashed, described and searched for before the write lock.
     parts = nearcopy_store.describe(decoded.image)
     searched = duplicates.search(session, services, decoded.image, prints, parts)
-    synthetic = assess_synthetic(session, services, nearcopy_store.rgb_array(decoded.image))
+    synthetic = assess_synthetic(session, services, rgb_pixels(decoded.image))
     begin_write(session)
     claims = duplicates.refuse_or_claim(
         session, services, principal.holder_id, decoded.image, prints, parts, searched

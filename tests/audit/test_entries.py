@@ -24,7 +24,10 @@ from governance.audit.log import read_entry
 from governance.audit.models import AuditEntry
 from governance.auth.service import revoke_key
 from governance.db import unit_of_work
+from governance.reports.consumer import run_pending
 from tests.detectors.helpers import calibrated_toy_detector
+from tests.reports.helpers import restoration, restorer
+from tests.reviews.support import decide
 from tests.support.helpers import auth, encode, png_bytes, register
 from tests.support.label_helpers import generated, generator
 from tests.support.service_fixture import Service
@@ -68,6 +71,12 @@ def _fill_the_log(service: Service) -> dict[str, int]:
     assert resolved.status_code == 200, resolved.text
     calibrated_toy_detector(service)
     services = service.app.state.services
+    # A restoration whose report is made by its job (report.ready), then approved by a
+    # conservator (review.decided), which signs it again (a second output.labelled).
+    restored = restoration(service, restorer(service))
+    assert run_pending(services, timeout=120).ready == [restored["id"]]
+    approved = decide(service, service.keys["conservator"], restored["id"], comment="ok")
+    assert approved.status_code == 201, approved.text
     with unit_of_work(services.engine) as session:
         revoke_key(session, services.audit, 2)
     return {"work": work.json()["id"], "call": call["id"]}
