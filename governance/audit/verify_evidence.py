@@ -240,6 +240,9 @@ def _call(bundle: Bundle, index: Any, call_id: int, entries: Entries) -> None:
         raise BundleError("call.json: not a call's record")
     decided = [e["data"] for i, e in sorted(entries.items()) if e.get("kind") == "review.decided"]
     status = decided[-1].get("status") if decided else data.get("status")
+    # A release signs the output again: the call then names the released file.
+    released = [d["released"]["output_sha256"] for d in decided if d.get("released")]
+    output = released[-1] if released else data.get("output_sha256")
     stages = call["stages"]
     outcomes = [{"name": s.get("name"), "outcome": s.get("outcome")} for s in stages]
     model = call.get("model")
@@ -256,7 +259,7 @@ def _call(bundle: Bundle, index: Any, call_id: int, entries: Entries) -> None:
             ("request", data.get("request"), call.get("request")),
             ("input_sha256", data.get("input_sha256"), call.get("input_sha256")),
             ("mask_sha256", data.get("mask_sha256"), call.get("mask_sha256")),
-            ("output_sha256", data.get("output_sha256"), call.get("output_sha256")),
+            ("output_sha256 (after a release)", output, call.get("output_sha256")),
             ("reasons", data.get("reasons"), call.get("reasons")),
             ("stages", data.get("stages"), outcomes),
             ("stages' SHA-256", data.get("stages_sha256"), _rfc8785_sha256(stages)),

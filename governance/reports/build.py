@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import rfc8785
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from governance.adapters.base import Explainable, ModelKind, Restorer
 from governance.adapters.loader import AdapterSpec
 from governance.aimodels.models import AiModel
 from governance.calls.models import ModelCall
+from governance.credentials.models import OutputLabel
 from governance.db import read_only, unit_of_work
 from governance.images import damaged_pixels, decode_image, rgb_pixels
 from governance.reports.models import ExplainCheck
@@ -44,6 +45,7 @@ class CallFiles:
     image: np.ndarray  # uint8 H x W x 3, as the model was given it
     mask: np.ndarray  # bool H x W, True = damaged
     output: np.ndarray  # uint8 H x W x 3, the stored (labelled) output
+    output_sha256: str  # of that file: the call's own, not a release signed later
     watermark_levels: int
 
 
@@ -58,12 +60,21 @@ def read_call(services: Services, call_id: int) -> CallFiles:
     with Session(read_only(services.engine)) as session:
         call = session.get(ModelCall, call_id)
         model = session.get(AiModel, call.model_id) if call is not None else None
+        # The output as the call made it: a release signs the same pixels again and the
+        # call then names the released file, but the report explains the call's own.
+        made = session.exec(
+            select(OutputLabel.output_sha256)
+            .where(OutputLabel.call_id == call_id)
+            .order_by(col(OutputLabel.id))
+            .limit(1)
+        ).first()
     if call is None or model is None:
         raise ReportInputError(f"call {call_id} is not recorded")
-    if not (call.input_sha256 and call.mask_sha256 and call.output_sha256):
+    output_sha256 = made or call.output_sha256
+    if not (call.input_sha256 and call.mask_sha256 and output_sha256):
         raise ReportInputError(f"call {call_id} keeps no input, mask and output to explain")
     files = []
-    for sha256 in (call.input_sha256, call.mask_sha256, call.output_sha256):
+    for sha256 in (call.input_sha256, call.mask_sha256, output_sha256):
         if not services.blobs.exists(sha256):
             raise ReportInputError(f"the stored file {sha256} of call {call_id} is missing")
         files.append(decode_image(services.blobs.get(sha256), services.settings).image)
@@ -73,6 +84,7 @@ def read_call(services: Services, call_id: int) -> CallFiles:
         image=rgb_pixels(files[0]),
         mask=damaged_pixels(files[1]),
         output=rgb_pixels(files[2]),
+        output_sha256=output_sha256,
         watermark_levels=watermark_levels(call),
     )
 
@@ -108,7 +120,7 @@ def build_report(
     runner: Restorer = loaded.runner  # type: ignore[assignment]
     parts = runner.explainable() if isinstance(runner, Explainable) else None
     check, check_sha256 = randomisation(services, model, parts, chosen)
-    assert call.id is not None and call.input_sha256 and call.mask_sha256 and call.output_sha256
+    assert call.id is not None and call.input_sha256 and call.mask_sha256
     context = ReportContext(
         call_id=call.id,
         model_name=model.name,
@@ -116,7 +128,7 @@ def build_report(
         weights_sha256=model.weights_sha256,
         input_sha256=call.input_sha256,
         mask_sha256=call.mask_sha256,
-        output_sha256=call.output_sha256,
+        output_sha256=files.output_sha256,
         watermark_levels=files.watermark_levels,
         randomisation=check,
         randomisation_sha256=check_sha256,
