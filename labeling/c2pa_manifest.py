@@ -173,6 +173,13 @@ def _definition(
     ]
     if training_mining:
         assertions.append(training_mining_assertion(training_mining))
+    return manifest_definition(manifest_id, title, media_type, assertions)
+
+
+def manifest_definition(
+    manifest_id: str, title: str, media_type: str, assertions: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """What c2pa-python's Builder takes: the service as claim generator, and the assertions."""
     return {
         "label": manifest_id,
         "claim_generator_info": [{"name": GENERATOR, "version": generator_version()}],

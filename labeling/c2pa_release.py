@@ -22,6 +22,7 @@ from labeling.c2pa_manifest import (
     PROJECT_ASSERTION,
     SoftBinding,
     generator_version,
+    manifest_definition,
     soft_binding_assertion,
     training_mining_assertion,
 )
@@ -92,13 +93,7 @@ def release_manifest(
         assertions.append({"label": PROJECT_ASSERTION, "data": dict(provenance)})
     if training_mining:
         assertions.append(training_mining_assertion(training_mining))
-    return {
-        "label": manifest_id,
-        "claim_generator_info": [{"name": GENERATOR, "version": generator_version()}],
-        "title": title,
-        "format": media_type,
-        "assertions": assertions,
-    }
+    return manifest_definition(manifest_id, title, media_type, assertions)
 
 
 def sign_release(
