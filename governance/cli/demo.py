@@ -237,6 +237,7 @@ def run(directory: Path, console: Console) -> int:
         fetch,
         services,
         directory,
+        before["ids"]["builtin-restoration"],
         governed["pending"],
         demo_models.damaged(photograph("camera"), seed=11),
         client.get("/v1/audit/key").json()["verifier_key"],

@@ -23,13 +23,14 @@ def review_round(
     fetch: Fetch,
     services: Services,
     directory: Path,
+    restorer: int,
     pending: dict[str, Any],
     second: tuple[bytes, bytes],
     verifier_key: str,
 ) -> dict[str, Any]:
-    """`pending`: the astronaut's restoration as its call answered; `second`: another damaged
-    photograph and its mask, restored here to be rejected."""
-    restorer = demo_models.model_ids(call)["builtin-restoration"]
+    """`restorer`: the built-in restorer's model id; `pending`: the astronaut's restoration
+    as its call answered; `second`: another damaged photograph and its mask, restored here
+    to be rejected."""
     rejected = demo_models.restoration(
         call, restorer, "restore a damaged camera man (to be rejected)", *second
     )

@@ -7,7 +7,7 @@ from typing import Any
 
 import c2pa
 
-from tests.reviews.support import conservator, decide, pending_call, report_row
+from tests.reviews.support import conservator, decide, pending_call, put_report_row
 from tests.support.helpers import auth
 from tests.support.service_fixture import Service
 
@@ -31,7 +31,7 @@ def test_the_release_is_trusted_names_the_review_and_keeps_the_pending_manifest(
 ) -> None:
     key = conservator(service, "Conservation office")
     call = pending_call(service)
-    sha = report_row(service, call["id"])
+    sha = put_report_row(service, call["id"])
     pending = service.client.get(call["output_url"], headers=auth(key)).content
     decided = decide(service, key, call["id"])
     assert decided.status_code == 201, decided.text

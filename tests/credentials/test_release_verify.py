@@ -1,7 +1,7 @@
 """Verifying a released output: the service's record names the review, and agrees with
 the log's review.decided entries; a copy that lost its manifest is found as the release."""
 
-from tests.reviews.support import conservator, decide, pending_call, report_row
+from tests.reviews.support import conservator, decide, pending_call, put_report_row
 from tests.support.helpers import auth
 from tests.support.label_helpers import reencoded, verify, without
 from tests.support.service_fixture import Service
@@ -10,7 +10,7 @@ from tests.support.service_fixture import Service
 def test_a_released_file_verifies_with_its_review(service: Service) -> None:
     key = conservator(service, "Conservation office")
     call = pending_call(service)
-    sha = report_row(service, call["id"])
+    sha = put_report_row(service, call["id"])
     pending = service.client.get(call["output_url"], headers=auth(key)).content
     body = decide(service, key, call["id"]).json()
     released = service.client.get(call["output_url"], headers=auth(service.keys["regulator"]))
@@ -57,7 +57,7 @@ def test_a_forged_review_in_the_log_is_seen(service: Service) -> None:
 
     key = conservator(service, "Conservation office")
     call = pending_call(service)
-    report_row(service, call["id"])
+    put_report_row(service, call["id"])
     decide(service, key, call["id"], "approve")
     released = service.client.get(call["output_url"], headers=auth(service.keys["admin"])).content
     with Session(service.app.state.services.engine) as session:

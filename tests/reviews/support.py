@@ -41,7 +41,7 @@ def pending_call(service: Service, seed: int = 0, key: str = "operator") -> dict
     return call
 
 
-def report_row(service: Service, call_id: int, state: str = ReportState.READY.value) -> str:
+def put_report_row(service: Service, call_id: int, state: str = ReportState.READY.value) -> str:
     """A report row as the job would leave it; returns its report_sha256."""
     digest = hashlib.sha256(f"report of {call_id}".encode()).hexdigest()
     with Session(service.app.state.services.engine) as session:

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from governance.audit.models import AuditEntry
 from governance.calls.models import ModelCall
 from governance.reviews.models import CallReview
-from tests.reviews.support import conservator, decide, pending_call, report_row
+from tests.reviews.support import conservator, decide, pending_call, put_report_row
 from tests.support.helpers import auth
 from tests.support.service_fixture import Service, make_service
 
@@ -27,7 +27,7 @@ def test_a_decision_needs_a_ready_report(service: Service) -> None:
     call = pending_call(service)
     refused = decide(service, key, call["id"])
     assert refused.status_code == 409 and refused.json()["error"] == "ReportNotReady"
-    report_row(service, call["id"], state="running")
+    put_report_row(service, call["id"], state="running")
     refused = decide(service, key, call["id"])
     assert refused.status_code == 409 and "running" in refused.json()["detail"]
     assert _entries(service, "review.decided") == []
@@ -36,7 +36,7 @@ def test_a_decision_needs_a_ready_report(service: Service) -> None:
 def test_one_approval_releases_signed_again_and_recorded(service: Service) -> None:
     key = conservator(service, "Conservation office")
     call = pending_call(service)
-    sha = report_row(service, call["id"])
+    sha = put_report_row(service, call["id"])
     before = service.client.get(call["output_url"], headers=auth(key)).content
     answer = decide(
         service,
@@ -83,7 +83,7 @@ def test_the_holder_who_made_the_call_may_not_review_it(service: Service) -> Non
     # A conservator key of the operator's own holder: the same person or office.
     own = conservator(service, "operator", holder=True)
     call = pending_call(service)
-    report_row(service, call["id"])
+    put_report_row(service, call["id"])
     refused = decide(service, own, call["id"])
     assert refused.status_code == 403 and refused.json()["error"] == "OwnCall"
 
@@ -95,7 +95,7 @@ def test_two_approvals_by_different_holders(database_url: str, tmp_path: Path) -
         first_again = conservator(service, "Paintings", holder=True)
         second = conservator(service, "Paper")
         call = pending_call(service)
-        report_row(service, call["id"])
+        put_report_row(service, call["id"])
         answer = decide(service, first, call["id"])
         assert answer.status_code == 201 and answer.json()["status"] == "pending_review"
         assert answer.json()["released"] is None
@@ -121,7 +121,7 @@ def test_two_approvals_by_different_holders(database_url: str, tmp_path: Path) -
 def test_one_rejection_withholds_the_output_from_everyone(service: Service) -> None:
     key = conservator(service, "Conservation office")
     call = pending_call(service)
-    report_row(service, call["id"])
+    put_report_row(service, call["id"])
     pending = service.client.get(call["output_url"], headers=auth(key)).content
     answer = decide(service, key, call["id"], "reject", comment="the fill is wrong")
     assert answer.status_code == 201 and answer.json()["status"] == "rejected"
@@ -155,7 +155,7 @@ def test_one_rejection_withholds_the_output_from_everyone(service: Service) -> N
 @pytest.mark.parametrize("role", ["operator", "auditor", "admin", "regulator", "alice"])
 def test_only_conservators_decide(service: Service, role: str) -> None:
     call = pending_call(service)
-    report_row(service, call["id"])
+    put_report_row(service, call["id"])
     refused = decide(service, service.keys[role], call["id"])
     assert refused.status_code == 403, refused.text
     with Session(service.app.state.services.engine) as session:
@@ -166,8 +166,8 @@ def test_who_reads_the_queue_and_the_decisions(service: Service) -> None:
     key = conservator(service, "Conservation office")
     first = pending_call(service, seed=1)
     second = pending_call(service, seed=2)
-    report_row(service, first["id"], state="queued")
-    report_row(service, second["id"])
+    put_report_row(service, first["id"], state="queued")
+    put_report_row(service, second["id"])
     for role in ("auditor", "admin"):
         assert (
             service.client.get("/v1/reviews", headers=auth(service.keys[role])).status_code == 200
@@ -215,7 +215,7 @@ def test_who_reads_the_queue_and_the_decisions(service: Service) -> None:
 def test_bad_bodies_are_refused(service: Service, body: dict[str, Any]) -> None:
     key = conservator(service, "Conservation office")
     call = pending_call(service)
-    report_row(service, call["id"])
+    put_report_row(service, call["id"])
     refused = service.client.post(f"/v1/calls/{call['id']}/review", headers=auth(key), json=body)
     assert refused.status_code == 422, refused.text
     assert _entries(service, "review.decided") == []
