@@ -41,7 +41,7 @@ from bench.bench_registry import insert_random_works
 from governance.blobs import BlobStore
 from governance.db import make_engine, prepare_storage
 from governance.settings import Settings
-from governance.works.nearcopy_store import describe
+from governance.works.nearcopy_store import describe_image
 from rights.fingerprints import fingerprint
 from rights.models import (
     RightsHolder,
@@ -133,7 +133,8 @@ def _add_real(
     records = []
     for name, image in track(images, description=f"{len(images)} real works"):
         prints = fingerprint(image)
-        parts = describe(image)
+        parts = describe_image(image)
+        assert parts.analysis is not None
         staged = blobs.stage(parts.analysis)
         staged.promote()
         work = Work(

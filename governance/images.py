@@ -81,6 +81,8 @@ class DecodedImage:
     height: int
     # Of the file's full upright pixels, where decode_for_analysis was asked for it.
     pixel_sha256: str | None = None
+    # Whether an EXIF orientation turned the file's pixels to stand `image` upright.
+    turned: bool = False
 
 
 def decode_image(data: bytes, settings: Settings) -> DecodedImage:
@@ -93,10 +95,13 @@ def _whole(image: Image.Image, media_type: str, data: bytes) -> DecodedImage:
     try:
         image.load()
         xmp = xmp_packet(image, data)
+        turned = image.getexif().get(_ORIENTATION, 1) in _TRANSPOSE
         upright = ImageOps.exif_transpose(image)
     except Exception as exc:  # truncated or corrupt image data
         raise CorruptImage(f"the image data is truncated or corrupt: {exc}") from None
-    return DecodedImage(upright, media_type, data, xmp, upright.width, upright.height)
+    return DecodedImage(
+        upright, media_type, data, xmp, upright.width, upright.height, turned=turned
+    )
 
 
 def decode_for_analysis(

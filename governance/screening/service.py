@@ -12,8 +12,7 @@ import numpy as np
 from sqlmodel import Session
 
 from governance.auth.service import Principal
-from governance.db import read_only
-from governance.detectors.assess import assess_synthetic
+from governance.detectors.assess import assess_apart
 from governance.detectors.schemas import SyntheticOut
 from governance.images import decode_for_analysis, rgb_pixels
 from governance.screening.schemas import ScreenedCopy, ScreenedFile, ScreenResult
@@ -76,10 +75,7 @@ def screen_file(
 def _watermark_and_detectors(
     services: Services, rgb: np.ndarray
 ) -> tuple[Detection | None, SyntheticOut]:
-    watermark = detect(rgb)
-    # A session of its own: a session is not shared between threads. It only reads.
-    with Session(read_only(services.engine)) as session:
-        return watermark, assess_synthetic(session, services, rgb)
+    return detect(rgb), assess_apart(services, rgb)
 
 
 def in_file_pixels(copy: NearCopyOut, factor: tuple[float, float]) -> NearCopyOut:

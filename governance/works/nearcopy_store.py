@@ -8,6 +8,10 @@ store, named on the row: alterations are measured against it later (rights.alter
 compares in a frame of at most 512 px, so a larger copy would buy nothing but time). The
 uploaded file itself is also in the blob store (by the work's `sha256`), which is what
 `govern works reindex` describes works registered before near copies from.
+
+Where the upload already is that copy (8-bit RGB, upright as stored, within ANALYSIS_SIDE)
+the row names the upload itself: reading it back gives the same pixels, and encoding a
+second file of them was a tenth of a registration's time.
 """
 
 import io
@@ -18,7 +22,7 @@ from PIL import Image
 from sqlmodel import Session
 
 from governance.db import after_commit
-from governance.images import rgb_image
+from governance.images import DecodedImage, rgb_image
 from governance.services import Services
 from rights.models import WorkNearCopy
 from rights.nearcopy import WorkRecord, describe_work
@@ -29,7 +33,7 @@ ANALYSIS_SIDE = 512
 @dataclass(frozen=True)
 class NearCopyParts:
     record: WorkRecord
-    analysis: bytes  # lossless WebP
+    analysis: bytes | None  # lossless WebP; None where the upload itself serves
     analysis_width: int
     analysis_height: int
 
@@ -46,8 +50,16 @@ def analysis_copy(image: Image.Image) -> Image.Image:
     return rgb.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
 
 
-def describe(image: Image.Image) -> NearCopyParts:
+def describe(decoded: DecodedImage) -> NearCopyParts:
     """A work's record and reduced copy: the long work, done before any lock is taken."""
+    if reads_back_as_is(decoded):
+        image = decoded.image
+        return NearCopyParts(describe_work(image), None, image.width, image.height)
+    return describe_image(decoded.image)
+
+
+def describe_image(image: Image.Image) -> NearCopyParts:
+    """`describe` of pixels that have no file of their own: the copy is always written."""
     record = describe_work(image)
     small = analysis_copy(image)
     buffer = io.BytesIO()
@@ -56,10 +68,29 @@ def describe(image: Image.Image) -> NearCopyParts:
     return NearCopyParts(record, buffer.getvalue(), small.width, small.height)
 
 
-def keep(session: Session, services: Services, work_id: int, parts: NearCopyParts) -> None:
-    """Store the work's record (flushed) and stage its reduced copy, kept on commit."""
-    staged = services.blobs.stage(parts.analysis)
-    after_commit(session, staged.promote, on_rollback=staged.discard)
+def reads_back_as_is(decoded: DecodedImage) -> bool:
+    """Whether the file, opened and converted to RGB as analysis_pixels reads a copy, gives
+    exactly the decoded pixels at the copy's size: 8-bit RGB already, no EXIF turn to
+    apply, and no larger than ANALYSIS_SIDE."""
+    image = decoded.image
+    if image.mode != "RGB" or max(image.size) > ANALYSIS_SIDE:
+        return False
+    # Not a reduced decode, and not turned upright from the file's own pixels.
+    return (decoded.width, decoded.height) == image.size and not decoded.turned
+
+
+def keep(
+    session: Session, services: Services, work_id: int, parts: NearCopyParts, file_sha256: str
+) -> None:
+    """Store the work's record (flushed) and stage its reduced copy, kept on commit;
+    `file_sha256` names the work's own file, which the caller keeps, where that is the
+    copy."""
+    if parts.analysis is None:
+        analysis_sha256 = file_sha256
+    else:
+        staged = services.blobs.stage(parts.analysis)
+        after_commit(session, staged.promote, on_rollback=staged.discard)
+        analysis_sha256 = staged.sha256
     record = parts.record
     session.add(
         WorkNearCopy(
@@ -67,7 +98,7 @@ def keep(session: Session, services: Services, work_id: int, parts: NearCopyPart
             vocabulary_id=record.vocabulary_id.hex(),
             postings=record.postings().to_bytes(),
             record=record.to_bytes(),
-            analysis_sha256=staged.sha256,
+            analysis_sha256=analysis_sha256,
             analysis_width=parts.analysis_width,
             analysis_height=parts.analysis_height,
         )

@@ -74,9 +74,9 @@ def reindex_work(services: Services, work: Work) -> None:
     """One work's record and reduced copy, from its stored file (its own transaction)."""
     assert work.id is not None
     decoded = decode_image(services.blobs.get(work.sha256), services.settings)
-    parts = nearcopy_store.describe(decoded.image)
+    parts = nearcopy_store.describe(decoded)
     with request_session(services.engine) as session:
         begin_write(session)
         # A record of another vocabulary is replaced; the index never loaded it.
         session.execute(delete(WorkNearCopy).where(col(WorkNearCopy.work_id) == work.id))
-        nearcopy_store.keep(session, services, work.id, parts)
+        nearcopy_store.keep(session, services, work.id, parts, work.sha256)

@@ -197,7 +197,13 @@ class WordIndex:
         new_pair[1:] = (all_words[1:] != all_words[:-1]) | (
             (postings[1:] >> np.uint64(32)) != (postings[:-1] >> np.uint64(32))
         )
-        self._df += np.bincount(all_words[new_pair], minlength=self._words)
+        counted = all_words[new_pair]
+        if len(counted) * 64 < self._words:
+            # One work's few hundred words: a count over the whole vocabulary (8 MB at a
+            # million words) was most of adding it.
+            np.add.at(self._df, counted, 1)
+        else:
+            self._df += np.bincount(counted, minlength=self._words)
         return all_words, postings, first
 
     def compact(self) -> None:

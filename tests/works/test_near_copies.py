@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from governance.db import request_session
 from governance.works.nearcopy import REVIEW_MIN_INLIERS, find_near_copies
-from governance.works.nearcopy_store import ANALYSIS_SIDE, analysis_copy
+from governance.works.nearcopy_store import ANALYSIS_SIDE, analysis_copy, analysis_pixels
 from rights.models import WorkNearCopy
 from rights.nearcopy import MIN_INLIERS, Postings, WorkRecord
 from rights.nearcopy.vocabulary import default_vocabulary
@@ -88,6 +88,48 @@ def test_a_works_record_and_reduced_copy_are_stored(service: Service) -> None:
     # Lossless: what was reduced is what is read back.
     expected = np.asarray(analysis_copy(photo("coffee")))
     assert np.array_equal(np.asarray(reduced.convert("RGB")), expected)
+
+
+def _reduced_copy(service: Service, data: bytes) -> tuple[dict, WorkNearCopy, np.ndarray]:
+    response = register(service.client, service.keys["alice"], data)
+    assert response.status_code == 201, response.text
+    work = response.json()
+    services = service.app.state.services
+    with Session(services.engine) as session:
+        row = session.exec(select(WorkNearCopy).where(WorkNearCopy.work_id == work["id"])).one()
+    pixels = analysis_pixels(services, row.analysis_sha256)
+    assert pixels is not None
+    return work, row, pixels
+
+
+def test_an_upload_that_reads_back_as_is_is_its_own_reduced_copy(service: Service) -> None:
+    # 8-bit RGB within ANALYSIS_SIDE, PNG or JPEG: the row names the upload itself, and
+    # its pixels are the decoded ones.
+    for name, fmt in (("astronaut", "PNG"), ("chelsea", "JPEG")):
+        image = photo(name).crop((0, 0, 300, 280))
+        data = encode(image, fmt)
+        work, row, pixels = _reduced_copy(service, data)
+        assert row.analysis_sha256 == work["sha256"], name
+        decoded = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+        assert np.array_equal(pixels, decoded), name
+
+
+def test_a_turned_grey_or_large_upload_gets_its_own_upright_copy(service: Service) -> None:
+    base = photo("astronaut").crop((0, 0, 400, 300))
+    # An EXIF turn: the file's own pixels lie on their side, the copy stands upright.
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    buffer = io.BytesIO()
+    base.save(buffer, "JPEG", quality=95, exif=exif.tobytes())
+    work, row, pixels = _reduced_copy(service, buffer.getvalue())
+    assert row.analysis_sha256 != work["sha256"]
+    assert (work["width"], work["height"]) == (300, 400) and pixels.shape == (400, 300, 3)
+    # A grey file and a file over ANALYSIS_SIDE: a WebP copy of their RGB pixels.
+    for image in (photo("camera").convert("L"), photo("coffee")):
+        work, row, pixels = _reduced_copy(service, encode(image, "PNG"))
+        assert row.analysis_sha256 != work["sha256"]
+        assert pixels.shape == (row.analysis_height, row.analysis_width, 3)
+        assert max(pixels.shape[:2]) == min(ANALYSIS_SIDE, max(image.size))
 
 
 def test_a_weak_resemblance_is_in_the_review_band_only_when_asked(service: Service) -> None:
