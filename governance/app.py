@@ -7,7 +7,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
@@ -25,11 +25,14 @@ from governance.api import (
     reports,
     reviews,
     screen,
+    ui,
     works,
 )
 from governance.api.auth_first import AuthenticateFirst
 from governance.api.headers import NOSNIFF, SecurityHeaders
 from governance.api.limits import BodySizeLimit
+from governance.api.ui.errors import is_page, ui_error
+from governance.api.ui.render import error_page
 from governance.db import is_busy
 from governance.errors import BUSY, DatabaseBusy, GovernError, error_body
 from governance.services import Services, build_services, load_indexes
@@ -81,6 +84,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi.declare_errors(router)
         app.include_router(router)
     app.include_router(docs.router)
+    app.include_router(ui.router)
+    app.mount("/ui/static", ui.static_files(), name="ui-static")
     app.state.route_methods = openapi.allowed_methods(routers)
     openapi.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
@@ -102,34 +107,44 @@ def _allow(request: Request) -> str:
 
 
 def _install_error_handlers(app: FastAPI) -> None:
+    # A page request (/ui/) gets the same status, code and sentence as a page, and a
+    # request without a live session is sent to sign in.
     @app.exception_handler(GovernError)
-    async def _govern_error(_: Request, exc: GovernError) -> JSONResponse:
+    async def _govern_error(request: Request, exc: GovernError) -> Response:
+        if is_page(request):
+            return ui_error(request, exc)
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, DatabaseBusy) else None
         return JSONResponse(
             error_body(exc.code, exc.detail), status_code=exc.status, headers=headers
         )
 
     @app.exception_handler(RequestValidationError)
-    async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
         parts = []
         for error in exc.errors():
             where = ".".join(str(p) for p in error.get("loc", ()) if p != "body") or "request"
             parts.append(f"{where}: {error.get('msg', 'invalid')}")
+        if is_page(request):
+            return error_page(request, 422, "InvalidRequest", "; ".join(parts))
         return JSONResponse(error_body("InvalidRequest", "; ".join(parts)), status_code=422)
 
     @app.exception_handler(HTTPException)
-    async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: HTTPException) -> Response:
         code = _HTTP_CODES.get(exc.status_code, "HttpError")
         headers = exc.headers
         if exc.status_code == 405:
             headers = {**(headers or {}), "Allow": _allow(request)}
+        if is_page(request):
+            response = error_page(request, exc.status_code, code, str(exc.detail))
+            response.headers.update(headers or {})
+            return response
         return JSONResponse(
             error_body(code, str(exc.detail)), status_code=exc.status_code, headers=headers
         )
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(PoolTimeout)
-    async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    async def _database_error(request: Request, exc: Exception) -> Response:
         if is_busy(exc):
             return await _govern_error(request, DatabaseBusy(BUSY))
         raise exc  # a broken database, not a busy one: the bug handler below answers

@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     # Consumers `govern serve` and `govern demo` start in their own process, so a laptop
     # needs nothing else running; 0 leaves the jobs to `govern worker`.
     embedded_workers: int = Field(default=1, ge=0, le=16)
+    # How long a web page session (/ui/) lasts after its key signed in; then it signs in
+    # again. A working day by default.
+    ui_session_minutes: int = Field(default=480, ge=1, le=10080)
     # Threads of numpy's BLAS, the OpenMP pools and torch. One is the default: requests
     # run in parallel already, and on a busy host a BLAS team waiting for cores took a
     # 512 px watermark embed from 13-18 ms (one thread) to 74-784 ms (measured).

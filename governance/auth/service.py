@@ -161,6 +161,10 @@ def authenticate(session: Session, authorization: str | None) -> Principal:
         raise InvalidApiKey("the API key is not known")
     if key.revoked_at is not None:
         raise InvalidApiKey("the API key has been revoked")
+    return principal_of(key)
+
+
+def principal_of(key: ApiKey) -> Principal:
     return Principal(
         actor=f"key:{key.id}", name=key.name, role=Role(key.role), holder_id=key.holder_id
     )
