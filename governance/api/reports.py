@@ -1,4 +1,5 @@
-"""`/v1/calls/{id}/report...`: a restoration's report, its page and files, and retries."""
+"""`/v1/calls/{id}/report...`: a call's report (a restoration's, "restoration-report/1",
+or a generation's, "generation-report/1"), its page and files, and retries."""
 
 from typing import Annotated, Any
 
@@ -51,8 +52,8 @@ def get_report(
     session: SessionDep, services: ServicesDep, principal: PrincipalDep, call_id: CallId
 ) -> Response:
     """The report's JSON, byte for byte as stored (its SHA-256 is in the `report.ready`
-    audit entry); 202 with the job's state while it is queued or running; 409 with the
-    reason when it failed."""
+    audit entry; its `schema` names its kind and version); 202 with the job's state while
+    it is queued or running; 409 with the reason when it failed."""
     return _answer(service.get_report(session, services, principal, call_id))
 
 

@@ -8,7 +8,10 @@ from rich.console import Console
 from governance.reports.consumer import STALE_AFTER_SECONDS
 from governance.settings import get_settings
 
-reports_app = typer.Typer(help="Restoration reports.", no_args_is_help=True)
+reports_app = typer.Typer(
+    help="Call reports: restorations' explanations, generations' nearest works.",
+    no_args_is_help=True,
+)
 console = Console()
 errors = Console(stderr=True, soft_wrap=True)
 
@@ -49,6 +52,10 @@ def verify_command(
         raise typer.Exit(2) from None
     finally:
         services.engine.dispose()
+    # A generation's report also says what changed in the registry since (a work's
+    # dispute, say): facts about the world, not differences in the report.
+    for change in getattr(comparison, "changed_since", []):
+        console.print(f"  changed since the report: {change}", markup=False)
     if comparison.ok:
         console.print(f"ok: the report of call {call_id} was reproduced")
         return

@@ -129,4 +129,8 @@ def generate(
     # As asked: a name stays a name in the record; the call's model says which version ran.
     request = {**body.asked(), **body.model_dump(exclude={"model", "version"})}
     call = CallContext(session, services, principal, model, generation, request)
-    return call_out(run(call, plans.GENERATION), model)
+    row = run(call, plans.GENERATION)
+    assert row.id is not None
+    # What the output resembles (nearest works and training items) is a report job too.
+    report = queue_report(session, services, row.id) if keeps_output(row.status) else None
+    return call_out(row, model, report)

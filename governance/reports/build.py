@@ -60,14 +60,7 @@ def read_call(services: Services, call_id: int) -> CallFiles:
     with Session(read_only(services.engine)) as session:
         call = session.get(ModelCall, call_id)
         model = session.get(AiModel, call.model_id) if call is not None else None
-        # The output as the call made it: a release signs the same pixels again and the
-        # call then names the released file, but the report explains the call's own.
-        made = session.exec(
-            select(OutputLabel.output_sha256)
-            .where(OutputLabel.call_id == call_id)
-            .order_by(col(OutputLabel.id))
-            .limit(1)
-        ).first()
+        made = called_output(session, call_id)
     if call is None or model is None:
         raise ReportInputError(f"call {call_id} is not recorded")
     output_sha256 = made or call.output_sha256
@@ -87,6 +80,17 @@ def read_call(services: Services, call_id: int) -> CallFiles:
         output_sha256=output_sha256,
         watermark_levels=watermark_levels(call),
     )
+
+
+def called_output(session: Session, call_id: int) -> str | None:
+    """The SHA-256 of the output as the call made it: a release signs the same pixels
+    again and the call then names the released file, but a report is of the call's own."""
+    return session.exec(
+        select(OutputLabel.output_sha256)
+        .where(OutputLabel.call_id == call_id)
+        .order_by(col(OutputLabel.id))
+        .limit(1)
+    ).first()
 
 
 def watermark_levels(call: ModelCall) -> int:

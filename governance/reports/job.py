@@ -2,7 +2,8 @@
 
 take:   queued -> running, attempts + 1, in a short transaction (a row in any other state
         is not taken: a second delivery of the message is a no-op)
-build:  no transaction open (build.py)
+build:  no transaction open (kinds.py: build.py for a restoration, generation.py for a
+        generation)
 finish: in ONE unit of work, every file kept as a blob by its SHA-256, the row ready,
         and its `report.ready` entry appended; only if the row is still running this
         attempt, so a worker that was presumed dead and requeued records nothing
@@ -17,7 +18,7 @@ from sqlmodel import Session, select
 from governance.audit.entries_reports import ReportFile, ReportReady
 from governance.blobs import keep_blob
 from governance.db import unit_of_work
-from governance.reports.build import build_report, read_call
+from governance.reports.kinds import build_call_report
 from governance.reports.models import CallReport, ReportState
 from governance.services import Services
 from rights.models import utcnow
@@ -25,6 +26,7 @@ from rights.models import utcnow
 if TYPE_CHECKING:
     from explain.report import ReportParams
     from governance.reports.build import Built
+    from governance.reports.generation import BuiltGeneration
 
 log = logging.getLogger("governance")
 
@@ -49,7 +51,7 @@ def run_report_job(
     if attempt is None:
         return None
     try:
-        built = build_report(services, read_call(services, call_id), params)
+        built = build_call_report(services, call_id, params)
     except Exception as exc:  # any reason becomes the row's, in words, for an admin
         log.warning("report of call %d failed (attempt %d)", call_id, attempt, exc_info=True)
         return ReportState.FAILED if fail(services, call_id, attempt, in_words(exc)) else None
@@ -71,7 +73,9 @@ def take(services: Services, call_id: int) -> int | None:
         return row.attempts
 
 
-def finish(services: Services, call_id: int, attempt: int, built: "Built") -> bool:
+def finish(
+    services: Services, call_id: int, attempt: int, built: "Built | BuiltGeneration"
+) -> bool:
     with unit_of_work(services.engine) as session:
         row = locked_row(session, call_id)
         if row is None or row.state != ReportState.RUNNING or row.attempts != attempt:
@@ -120,7 +124,7 @@ def fail(services: Services, call_id: int, attempt: int, reason: str) -> bool:
         return True
 
 
-def report_schema(built: "Built") -> str:
+def report_schema(built: "Built | BuiltGeneration") -> str:
     schema: str = built.report.report.schema_
     return schema
 

@@ -1,8 +1,10 @@
 """A call's report: queued with the call, served when ready, retried by an admin.
 
 A report is served to the roles that read calls, for a call that keeps an output
-(pending review or released): a generation, a blocked or failed call and a withheld
-(rejected) output have none to show.
+(pending review or released): a restoration's explains what the model changed (explain/),
+a generation's sets the output beside the registered works and training items nearest
+to it (generation.py). A blocked or failed call and a withheld (rejected) output have
+none to show.
 """
 
 from dataclasses import dataclass

@@ -1,5 +1,6 @@
 """`govern reports verify`: build a ready report again and compare it with the stored one
-within the tolerance the report states (explain.verify.compare_reports)."""
+within the tolerance the report states: a restoration's by explain.verify.compare_reports,
+a generation's against the basis it states (generation_verify.py)."""
 
 import json
 from dataclasses import fields
@@ -10,6 +11,9 @@ from sqlmodel import Session
 from governance.db import read_only
 from governance.reports.build import build_report, read_call
 from governance.reports.errors import ReportNotFound, ReportNotReady
+from governance.reports.generation_schema import SCHEMA as GENERATION_SCHEMA
+from governance.reports.generation_schema import GenerationComparison
+from governance.reports.generation_verify import verify_generation
 from governance.reports.models import ReportState
 from governance.reports.service import report_of
 from governance.services import Services
@@ -29,7 +33,7 @@ def recorded_params(stored_json: bytes) -> "ReportParams":
     return ReportParams(**{k: v for k, v in recorded.items() if k in names})
 
 
-def verify_report(services: Services, call_id: int) -> "ReportComparison":
+def verify_report(services: Services, call_id: int) -> "ReportComparison | GenerationComparison":
     from explain.verify import compare_reports
 
     with Session(read_only(services.engine)) as session:
@@ -39,5 +43,7 @@ def verify_report(services: Services, call_id: int) -> "ReportComparison":
     if row.state != ReportState.READY or row.report_sha256 is None:
         raise ReportNotReady(f"the report of call {call_id} is {row.state}, not ready")
     stored = services.blobs.get(row.report_sha256)
+    if json.loads(stored).get("schema") == GENERATION_SCHEMA:
+        return verify_generation(services, call_id, stored)
     rebuilt = build_report(services, read_call(services, call_id), recorded_params(stored))
     return compare_reports(stored, rebuilt.report)

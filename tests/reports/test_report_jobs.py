@@ -174,18 +174,20 @@ def test_who_may_read_a_report(service: Service) -> None:
 
 
 def test_calls_without_a_report(service: Service) -> None:
+    # A generation that keeps its output gets a report (what it resembles) queued too.
     generator = _model(service, adapter=GENERATOR, name="generator", kind="generation")
     made = generate(service, generator)
     assert made.status_code == 201, made.text
-    assert made.json()["report"] is None
-    assert _get(service, f"/v1/calls/{made.json()['id']}/report", "auditor").status_code == 404
+    call_id = made.json()["id"]
+    assert made.json()["report"] == {"state": "queued", "url": f"/v1/calls/{call_id}/report"}
+    assert _get(service, f"/v1/calls/{call_id}/report", "auditor").status_code == 202
     assert _get(service, "/v1/calls/4242/report", "auditor").json()["error"] == "ReportNotFound"
     # A restoration that failed keeps no output and has no report.
     failing = restorer(service, "python:tests.support.fake_models:raising_restore")
     answer = restore(service, encode(np_image(2)), _mask(64, 64), failing).json()
     assert answer["status"] == "failed" and answer["report"] is None
     assert _get(service, f"/v1/calls/{answer['id']}/report").status_code == 404
-    assert unfinished(service.app.state.services) == []
+    assert unfinished(service.app.state.services) == [(call_id, "queued")]
 
 
 def test_the_queue_row_is_written_in_the_calls_unit_of_work(service: Service) -> None:
