@@ -27,15 +27,20 @@ class Analysis:
     verdicts: list[MethodVerdict] = field(default_factory=list)
 
 
-def _forwards(targets: Targets, rgb: torch.Tensor) -> dict[str, Memo]:
-    """The mask target of each output for infidelity (B x 1). The correction reuses the
-    whole output's passes: only the cheap fixed part runs again."""
-    passes = MaskTargets(targets, rgb)
+def _forwards(passes: MaskTargets) -> dict[str, Memo]:
+    """The mask target of each output for infidelity (B x 1), each knowing its value at
+    the image. The correction reuses the whole output's passes: only the fixed part runs
+    again, in its linear form once that is checked."""
+    image = passes.rgb
     whole = Memo(lambda x: passes.whole(x)[:, None])
+    ends = passes.ends()[0]
+    whole.remember(image, torch.tensor([[ends[0]]]))
     found = {"whole": whole}
-    if targets.parts.fixed is not None:
+    if passes.targets.parts.fixed is not None:
         fixed = Memo(lambda x: passes.fixed(x)[:, None])
-        found["correction"] = Memo(lambda x: whole(x) - fixed(x))
+        correction = Memo(lambda x: whole(x) - fixed(x))
+        correction.remember(image, torch.tensor([[float(ends[1] or 0.0)]]))
+        found["correction"] = correction
     return found
 
 
@@ -52,19 +57,27 @@ def analyse(
     found = Analysis()
     target_names = ["whole", "correction"] if targets.parts.fixed is not None else ["whole"]
     cache: FixedCache = {}
-    found.maps += saliency(targets, rgb, 0, cache)
+    passes = MaskTargets(targets, rgb, p.batch_pixels)  # type: ignore[attr-defined]
+    found.maps += saliency(targets, rgb, 0, cache, passes)
     known = ~mask
     random_ranked = order(np.zeros(mask.shape), known, seed)
-    passes = MaskTargets(targets, rgb)
     if targets.parts.fixed is not None:
         # The fixed part's Saliency is the gradient its linear form needs; once the form
-        # is checked, the curves and IG of the fixed part use it instead of reruns.
+        # is checked, the curves, IG and infidelity of the fixed part use it, not reruns.
         gradient = cache[("saliency", 0)]
         linear = passes.use_linear(gradient, probes(rgb, random_ranked, p.curve_fraction))  # type: ignore[attr-defined]
         if linear and "integrated_gradients/mask" in plan.chosen:
-            cache[("integrated_gradients", 0)] = linear_integrated_gradients(targets, rgb, gradient)
+            cache[("integrated_gradients", 0)] = linear_integrated_gradients(passes, gradient)
     if "integrated_gradients/mask" in plan.chosen:
-        found.maps += integrated_gradients(targets, rgb, 0, p.ig_steps, p.ig_batch, cache)  # type: ignore[attr-defined]
+        found.maps += integrated_gradients(
+            targets,
+            rgb,
+            0,
+            p.ig_steps,  # type: ignore[attr-defined]
+            p.ig_batch,  # type: ignore[attr-defined]
+            cache,
+            ends=passes,
+        )
     for index, name in enumerate(targets.names[1:], start=1):
         if f"saliency/{name}" in plan.chosen:
             found.maps += saliency(targets, rgb, index)
@@ -83,7 +96,7 @@ def analyse(
     by_key = {(c.ranking, c.target): c for c in found.curves}
 
     random_infidelity: dict[str, float] = {}
-    memos = _forwards(targets, rgb)
+    memos = _forwards(passes)
     for target in target_names:
         if f"infidelity/{target}" in plan.chosen:
             noise = np.random.default_rng(seed).normal(0.0, 1.0, (3, *mask.shape))

@@ -69,11 +69,10 @@ def curves(
 
     A point is 1 - |f(x) - f(perturbed)| / scale: deletion falls from 1 (lower area is
     better), insertion rises towards 1 (higher area is better). The image and the baseline
-    are evaluated once for all rankings; the perturbed inputs in batches (explain/passes.py).
-    `passes` may come with the fixed part's linear form already checked."""
-    baseline = torch.zeros_like(rgb)
+    are evaluated once for the report (explain/passes.py); the perturbed inputs in
+    batches. `passes` may come with the fixed part's linear form already checked."""
     fractions = [fraction * k / steps for k in range(steps + 1)]
-    inputs: list[torch.Tensor] = [rgb, baseline]
+    inputs: list[torch.Tensor] = []
     for ranked, _ in rankings.values():
         for f in fractions[1:]:
             chosen = _chosen(ranked, round(f * ranked.size), rgb.shape)
@@ -83,11 +82,11 @@ def curves(
         if targets.parts.fixed is not None:
             first = next(iter(rankings.values()))[0]
             passes.use_linear(fixed_gradient(targets, rgb), probes(rgb, first, fraction))
+    full, empty = passes.ends()
     values = passes.values(inputs)
-    full, empty = values[0], values[1]
     raw: dict[str, tuple[list[str], list[Pair], list[Pair]]] = {}
     for r, (name, (_, judged)) in enumerate(rankings.items()):
-        points = values[2 + r * 2 * steps : 2 + (r + 1) * 2 * steps]
+        points = values[r * 2 * steps : (r + 1) * 2 * steps]
         raw[name] = (judged, [full, *points[0::2]], [empty, *points[1::2]])
     found: list[CurvePoints] = []
     for slot, target in enumerate(("whole", "correction")):
@@ -118,12 +117,25 @@ class Memo:
         self.forward = forward
         self.seen: dict[bytes, torch.Tensor] = {}
 
+    @staticmethod
+    def _key(x: torch.Tensor) -> bytes:
+        return hashlib.sha256(x.detach().numpy().tobytes()).digest() + bytes(str(x.shape), "ascii")
+
+    def remember(self, x: torch.Tensor, value: torch.Tensor) -> None:
+        """Its value at `x` from a pass run elsewhere (the image's, run once per report)."""
+        self.seen[self._key(x)] = value
+
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        key = hashlib.sha256(x.detach().numpy().tobytes()).digest() + bytes(str(x.shape), "ascii")
+        key = self._key(x)
         if key not in self.seen:
-            with torch.no_grad():
+            with torch.inference_mode():
                 self.seen[key] = self.forward(x)
         return self.seen[key]
+
+
+def _ratio(value: float, reference: float) -> str:
+    """The map's AUC over a reference's (deletion: below 1 is better; insertion: above)."""
+    return f"{value / reference:.3g}" if reference > 1e-12 else "undefined"
 
 
 def curve_verdict(
@@ -134,9 +146,11 @@ def curve_verdict(
     beats_random = d < random.deletion_auc and i > random.insertion_auc
     beats_distance = d <= distance.deletion_auc and i >= distance.insertion_auc
     words = (
-        f"deletion AUC {d:.3g} (random {random.deletion_auc:.3g}, distance to mask "
-        f"{distance.deletion_auc:.3g}); insertion AUC {i:.3g} (random "
-        f"{random.insertion_auc:.3g}, distance {distance.insertion_auc:.3g})"
+        f"deletion AUC {d:.3g} (random {random.deletion_auc:.3g}, ratio "
+        f"{_ratio(d, random.deletion_auc)}; distance to mask {distance.deletion_auc:.3g}, "
+        f"ratio {_ratio(d, distance.deletion_auc)}); insertion AUC {i:.3g} (random "
+        f"{random.insertion_auc:.3g}, ratio {_ratio(i, random.insertion_auc)}; distance "
+        f"{distance.insertion_auc:.3g}, ratio {_ratio(i, distance.insertion_auc)})"
     )
     if beats_random and beats_distance:
         return True, f"curves passed: beats random and distance rankings; {words}"

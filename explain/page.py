@@ -141,7 +141,9 @@ def render_page(report: RestorationReport, files: dict[str, tuple[str, bytes]]) 
             "</table><p>Curves: share of the target left after deleting the top-ranked "
             "pixels (lower is better), and recovered after inserting them into a black "
             "image (higher is better), over the first "
-            f"{100 * r.params['curve_fraction']:.0f}% of known pixels.</p>"
+            f"{100 * r.params['curve_fraction']:.0f}% of known pixels in "
+            f"{r.params['curve_steps']} equal steps. AUC ratios are the map's over a "
+            "reference ranking's: below 1 is better for deletion, above 1 for insertion.</p>"
         )
         for target in ("whole", "correction"):
             chosen = [c for c in f.curves if c.target == target]

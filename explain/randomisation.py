@@ -86,7 +86,7 @@ def _maps(
     targets: Targets, rgb: torch.Tensor, steps: int, cache: FixedCache
 ) -> dict[tuple[str, str], np.ndarray]:
     found: list[Attribution] = saliency(targets, rgb, 0, cache)
-    found += integrated_gradients(targets, rgb, 0, steps, 1, cache)
+    found += integrated_gradients(targets, rgb, 0, steps, 1, cache, completeness=False)
     return {(a.method, a.target): np.abs(a.pixel_map()) for a in found}
 
 

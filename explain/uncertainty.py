@@ -9,7 +9,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from explain.passes import batch_size
+from explain.passes import BATCH_PIXELS, batch_size
 from explain.targets import Targets, to_tensor
 
 
@@ -21,6 +21,7 @@ def spread(
     runs: int,
     levels: float,
     seed: int,
+    batch_pixels: int = BATCH_PIXELS,
 ) -> np.ndarray:
     """Per damaged pixel, the standard deviation of the fill over `runs` reruns, in grey
     levels (mean over the three channels); 0 outside the mask."""
@@ -35,7 +36,8 @@ def spread(
     if targets is None:
         fills = [restore(x, mask).astype(np.float64) for x in noisy]
     else:
-        size = batch_size(*mask.shape)
+        height, width = mask.shape
+        size = batch_size(height, width, batch_pixels)
         for start in range(0, runs, size):
             batch = torch.cat([to_tensor(x) for x in noisy[start : start + size]])
             out = targets.output_no_grad(batch).permute(0, 2, 3, 1).numpy()

@@ -6,11 +6,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from explain.geometry import seeded_cracks
+from explain.geometry import regions, seeded_cracks
 from explain.parts import RestorerParts
 from explain.randomisation import check_image
 from explain.report import ReportContext, ReportParams
 from explain.schemas import RandomisationCheck
+from explain.targets import Targets, build_targets, to_tensor
+from governance.builtin.inpainting import BuiltinInpainter, InpaintNet
 
 SIZE = 64
 PARAMS = ReportParams(check_size=SIZE, uncertainty_runs=3)
@@ -81,3 +83,17 @@ def run(parts: RestorerParts, image: np.ndarray, mask: np.ndarray) -> np.ndarray
         y = parts.whole(torch.cat([rgb * (1 - m), m], dim=1))[0]
     out = y.clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).numpy()
     return np.where(mask[..., None], out, image)
+
+
+def builtin_targets() -> tuple[Targets, torch.Tensor, np.ndarray]:
+    """A small built-in restorer (its harmonic fill and a seeded U-Net with a non-zero
+    head) on case(): its targets, the image, a seeded random order of the known pixels."""
+    torch.manual_seed(0)
+    net = InpaintNet(width=4, levels=2)
+    with torch.no_grad():
+        for p in net.head.parameters():
+            p.normal_(0.0, 0.1)
+    image, mask = case()
+    parts = BuiltinInpainter(net).explainable()
+    ranked = np.random.default_rng(0).permutation(np.flatnonzero(~mask))
+    return build_targets(parts, regions(mask).labels, []), to_tensor(image), ranked

@@ -5,26 +5,12 @@ import torch
 import torch.nn.functional as F
 
 from explain.attribute import integrated_gradients, linear_integrated_gradients
-from explain.geometry import regions
 from explain.parts import RestorerParts
 from explain.passes import MaskTargets, fixed_gradient, probes
 from explain.plan import plan
 from explain.report import ReportParams
-from explain.targets import Targets, build_targets, to_tensor
-from governance.builtin.inpainting import BuiltinInpainter, InpaintNet
-from tests.explain.models import case
-
-
-def builtin_targets() -> tuple[Targets, torch.Tensor, np.ndarray]:
-    torch.manual_seed(0)
-    net = InpaintNet(width=4, levels=2)
-    with torch.no_grad():
-        for p in net.head.parameters():
-            p.normal_(0.0, 0.1)
-    image, mask = case()
-    parts = BuiltinInpainter(net).explainable()
-    ranked = np.random.default_rng(0).permutation(np.flatnonzero(~mask))
-    return build_targets(parts, regions(mask).labels, []), to_tensor(image), ranked
+from explain.targets import Targets
+from tests.explain.models import builtin_targets
 
 
 def test_the_harmonic_fill_takes_its_linear_form_and_it_matches_a_direct_run() -> None:
@@ -54,7 +40,7 @@ def test_a_non_linear_fixed_part_is_run_for_every_input() -> None:
     bent = Targets(squared, targets.mask, targets.weights, targets.names)
     passes = MaskTargets(bent, rgb)
     assert not passes.use_linear(fixed_gradient(bent, rgb), probes(rgb, ranked, 0.1))
-    x = probes(rgb, ranked, 0.1)[2]
+    x = probes(rgb, ranked, 0.1)[0]
     ((_, correction),) = passes.values([x])
     expected = float(bent.whole_mask(x)[0]) - float(bent.fixed_mask(x)[0])
     assert correction == expected
@@ -62,7 +48,7 @@ def test_a_non_linear_fixed_part_is_run_for_every_input() -> None:
 
 def test_the_closed_form_ig_of_the_fill_agrees_with_captum() -> None:
     targets, rgb, _ = builtin_targets()
-    closed = linear_integrated_gradients(targets, rgb, fixed_gradient(targets, rgb))
+    closed = linear_integrated_gradients(MaskTargets(targets, rgb), fixed_gradient(targets, rgb))
     cache = {("integrated_gradients", 0): closed}
     run = integrated_gradients(targets, rgb, 0, 4, 1)
     shortcut = integrated_gradients(targets, rgb, 0, 4, 1, cache)
@@ -75,23 +61,26 @@ def test_the_closed_form_ig_of_the_fill_agrees_with_captum() -> None:
 def test_the_plan_is_fixed_by_the_size_and_offers_less_at_512_px() -> None:
     p = ReportParams()
 
-    def made(size: int) -> tuple[list[str], list[str]]:
+    def made(size: int, steps: int = p.curve_steps) -> tuple[list[str], list[str], float]:
         found = plan(
             size,
             size,
             p.budget_units,
             True,
             p.uncertainty_runs,
-            p.curve_steps,
+            steps,
             p.ig_steps,
             p.max_regions,
             p.infidelity_samples,
         )
-        return found.chosen, sorted(found.refused)
+        return found.chosen, sorted(found.refused), found.spent
 
     assert made(512) == made(512)
-    chosen, refused = made(512)
+    chosen, refused, spent = made(512)
     assert "curves/references" in chosen and "curves/saliency/correction" in chosen
     assert "integrated_gradients/mask" in refused and "infidelity/whole" in refused
-    chosen, refused = made(256)
+    # The parts every report needs fit the budget at 512 px (they did not at 10 steps).
+    assert spent <= p.budget_units < made(512, 10)[2]
+    chosen, refused, spent = made(256)
     assert refused == [] and "curves/integrated_gradients/correction" in chosen
+    assert spent <= p.budget_units
