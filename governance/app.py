@@ -25,7 +25,6 @@ from governance.api import (
     reports,
     reviews,
     screen,
-    ui,
     works,
 )
 from governance.api.auth_first import AuthenticateFirst
@@ -33,6 +32,8 @@ from governance.api.headers import NOSNIFF, SecurityHeaders
 from governance.api.limits import BodySizeLimit
 from governance.api.ui.errors import is_page, ui_error
 from governance.api.ui.render import error_page
+from governance.api.ui.routes import router as ui_router
+from governance.api.ui.routes import static_files as ui_static_files
 from governance.db import is_busy
 from governance.errors import BUSY, DatabaseBusy, GovernError, error_body
 from governance.services import Services, build_services, load_indexes
@@ -84,8 +85,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi.declare_errors(router)
         app.include_router(router)
     app.include_router(docs.router)
-    app.include_router(ui.router)
-    app.mount("/ui/static", ui.static_files(), name="ui-static")
+    app.include_router(ui_router)
+    app.mount("/ui/static", ui_static_files(), name="ui-static")
     app.state.route_methods = openapi.allowed_methods(routers)
     openapi.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)

@@ -13,6 +13,7 @@ from governance.calls.models import ModelCall
 from governance.credentials.models import OutputLabel
 from governance.reports.models import CallReport, ExplainCheck
 from governance.reviews.models import CallReview
+from governance.works.models import WorkSighting
 from rights.models import RightsHolder, Work, WorkFingerprint, WorkName, WorkTermsVersion
 
 __all__ = [
@@ -34,5 +35,6 @@ __all__ = [
     "Work",
     "WorkFingerprint",
     "WorkName",
+    "WorkSighting",
     "WorkTermsVersion",
 ]

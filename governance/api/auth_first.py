@@ -1,13 +1,18 @@
-"""Refuse a request with a body before reading the body, unless its key is good."""
+"""Refuse a request with a body before reading the body, unless its key is good (or, for
+a web page's form, its session)."""
 
 import re
 
 from fastapi.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
+from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from governance.api.ui.errors import is_page, ui_error
+from governance.api.ui.render import COOKIE
 from governance.auth.service import Principal, authenticate
+from governance.auth.ui_sessions import page_caller
 from governance.db import is_busy, request_session
 from governance.errors import BUSY, DatabaseBusy, GovernError, error_body
 from governance.services import Services
@@ -17,6 +22,8 @@ from governance.services import Services
 WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
 Routes = list[tuple[re.Pattern[str], set[str]]]
 PRINCIPAL = "principal"
+# The one page form posted without a session: the key is what it carries.
+SIGN_IN = "/ui/login"
 
 
 class AuthenticateFirst:
@@ -32,24 +39,30 @@ class AuthenticateFirst:
         self.routes = routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] != "http"
-            or scope["method"] not in WITH_BODY
-            or not self._routed(scope["method"], scope["path"])
-        ):
+        if scope["type"] != "http" or scope["method"] not in WITH_BODY:
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        if is_page(request) and scope["path"] != SIGN_IN:
+            # A page's upload is read only for a live session; the page's own dependency
+            # then checks the form token and acts as the session's key.
+            try:
+                await run_in_threadpool(self._page_caller, request.cookies.get(COOKIE))
+            except Exception as exc:
+                refusal = _as_refusal(exc)
+                await ui_error(request, refusal)(scope, receive, send)
+                return
+            await self.app(scope, receive, send)
+            return
+        if not self._routed(scope["method"], scope["path"]):
             await self.app(scope, receive, send)
             return
         authorization = Headers(scope=scope).get("authorization")
         try:
             principal = await run_in_threadpool(self._authenticate, authorization)
-        except GovernError as exc:
-            # Answered without reading the body; the server drops what is left of it.
-            await _refuse(exc, scope, receive, send)
-            return
         except Exception as exc:
-            if not is_busy(exc):
-                raise
-            await _refuse(DatabaseBusy(BUSY), scope, receive, send)
+            # Answered without reading the body; the server drops what is left of it.
+            await _refuse(_as_refusal(exc), scope, receive, send)
             return
         scope.setdefault("state", {})[PRINCIPAL] = principal
         await self.app(scope, receive, send)
@@ -60,6 +73,20 @@ class AuthenticateFirst:
     def _authenticate(self, authorization: str | None) -> Principal:
         with request_session(self.services.engine) as session:
             return authenticate(session, authorization)
+
+    def _page_caller(self, token: str | None) -> None:
+        with request_session(self.services.engine) as session:
+            page_caller(session, token)
+
+
+def _as_refusal(exc: Exception) -> GovernError:
+    """The refusal to answer: the key's or session's own, or busy; anything else is a bug
+    for the bug handler."""
+    if isinstance(exc, GovernError):
+        return exc
+    if is_busy(exc):
+        return DatabaseBusy(BUSY)
+    raise exc
 
 
 async def _refuse(exc: GovernError, scope: Scope, receive: Receive, send: Send) -> None:

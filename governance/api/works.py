@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Query, status
 from governance.api.deps import PrincipalDep, ServicesDep, SessionDep
 from governance.api.openapi import ERROR_REF, WHY
 from governance.api.params import MAX_ID, OneFile, WorkId, one_part, read_upload
-from governance.works import disputes, matching, service, usage
+from governance.works import disputes, matching, service, sightings, usage
 from governance.works.schemas import (
     DisputeResolution,
     MatchResult,
@@ -96,6 +96,22 @@ def work_usage(
 ) -> WorkUsage:
     page = min(limit, services.settings.page_size_max)
     return usage.work_usage(session, principal, work_id, page, offset)
+
+
+@router.get("/{work_id:int}/sightings", response_model=sightings.WorkSightings)
+def work_sightings(
+    session: SessionDep,
+    services: ServicesDep,
+    principal: PrincipalDep,
+    work_id: WorkId,
+    limit: Annotated[int, Query(ge=1)] = 50,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
+) -> sightings.WorkSightings:
+    """Where the work was seen since registration, newest first: near copies of it in
+    governed calls' outputs and in screened files, with the score, what was altered and
+    where. Read as the work is: its holder, auditors and admins."""
+    page = min(limit, services.settings.page_size_max)
+    return sightings.work_sightings(session, principal, work_id, page, offset)
 
 
 _RESOLVED: dict[int | str, dict[str, Any]] = {

@@ -34,7 +34,7 @@ from governance.cli.verify_files import files_to_verify, read_bytes
 from governance.db import read_only
 from governance.errors import GovernError
 from governance.screening.schemas import ScreenedCopy, ScreenResult
-from governance.screening.service import screen_file
+from governance.screening.service import search_file
 from governance.services import Services
 from governance.settings import Settings, get_settings
 
@@ -73,7 +73,7 @@ class InDeployment:
     def __call__(self, path: Path, data: bytes) -> Outcome:
         try:
             with Session(read_only(self.services.engine)) as session:
-                return screen_file(session, self.services, CLI_PRINCIPAL, data), None
+                return search_file(session, self.services, CLI_PRINCIPAL, data), None
         except GovernError as exc:
             return None, f"{exc.code}: {exc.detail}"
         except SQLAlchemyError as exc:

@@ -17,6 +17,7 @@ from governance.auth.service import Principal
 from governance.credentials.build import ManifestParts
 from governance.credentials.draft import LabelDraft
 from governance.services import Services
+from governance.works.nearcopy_schemas import NearCopyOut
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,9 @@ class CallContext:
     input: CallInput
     request: dict[str, Any]  # as recorded
     manifest: ManifestParts = field(default_factory=ManifestParts)
+    # Near copies of registered works the screen stage saw in the output, which the seal
+    # records as the works' sightings once the call's row has its id.
+    sightings: list[NearCopyOut] = field(default_factory=list)
 
     @property
     def kind(self) -> ModelKind:

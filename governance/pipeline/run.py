@@ -18,6 +18,7 @@ from governance.pipeline.context import CallContext, Output, Seal
 from governance.pipeline.plans import Plan
 from governance.pipeline.record import evidence_sha256, record, reserve
 from governance.pipeline.stage import Outcome, StageResult
+from governance.works.sightings import record_call_sightings
 
 
 def run(call: CallContext, plan: Plan) -> ModelCall:
@@ -52,6 +53,7 @@ def _seal(
     begin_write(call.session)
     row = reserve(call, status)
     assert row.id is not None
+    record_call_sightings(call.session, row.id, call.sightings)
     call.services.audit.lock(call.session)
     seal = Seal(
         call_id=row.id,

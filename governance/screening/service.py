@@ -2,7 +2,8 @@
 whether it looks AI-made, and whether it is an output of this service.
 
 Any key may ask; each learns only what it may see (visibility.py, service_output.py).
-Nothing is written: a screen is a question, not an event.
+What is written is only where registered works were seen (works.sightings), after the
+search, for their holders.
 """
 
 import hashlib
@@ -22,6 +23,7 @@ from governance.screening.visibility import shown_works
 from governance.services import Services
 from governance.works.nearcopy import find_near_copies
 from governance.works.nearcopy_schemas import BoxOut, NearCopyOut
+from governance.works.sightings import record_screened
 from labeling.watermark import Detection, detect
 
 # The matcher verifies its top ten candidates; more would only be weaker ones.
@@ -31,8 +33,22 @@ MAX_NEAR_COPIES = 10
 def screen_file(
     session: Session, services: Services, principal: Principal, data: bytes
 ) -> ScreenResult:
-    """The screen of one uploaded file; a 4xx error for a file that is not an image the
-    service reads (governance.images)."""
+    """The screen of one uploaded file, its sightings of works recorded; a 4xx error for
+    a file that is not an image the service reads (governance.images)."""
+    result = search_file(session, services, principal, data)
+    record_sightings(session, result)
+    return result
+
+
+def record_sightings(session: Session, result: ScreenResult) -> None:
+    """The works `result` found, as sightings: after every search of the request."""
+    record_screened(session, result.file.sha256, result.near_copies)
+
+
+def search_file(
+    session: Session, services: Services, principal: Principal, data: bytes
+) -> ScreenResult:
+    """`screen_file`'s answer, read only: the caller records its sightings."""
     decoded = decode_for_analysis(data, services.settings, pixel_digest=True)
     image = decoded.image
     rgb = rgb_pixels(image)

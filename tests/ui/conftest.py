@@ -23,6 +23,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from governance.app import create_app
 from governance.auth.service import create_key
 from governance.db import unit_of_work
+from governance.reports.consumer import EmbeddedConsumers
 from governance.settings import MB, Settings
 
 CHROMIUM = Path(os.environ.get("GOVERN_TEST_CHROMIUM", "/usr/bin/chromium"))
@@ -71,7 +72,10 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveService]:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the app did not start")
         time.sleep(0.05)
+    # Reports are built beside the server, as `govern serve` builds them.
+    consumers = EmbeddedConsumers(services, settings.embedded_workers)
     yield LiveService(f"http://127.0.0.1:{port}", keys, settings)
+    consumers.close()
     server.should_exit = True
     thread.join(timeout=10)
     services.engine.dispose()

@@ -29,7 +29,7 @@ _ALL = frozenset(Role)
 NAV = (
     NavItem("/ui/works", "Works", frozenset({Role.RIGHTS_HOLDER, Role.AUDITOR, Role.ADMIN})),
     NavItem("/ui/works/new", "Register a work", frozenset({Role.RIGHTS_HOLDER})),
-    NavItem("/ui/calls/new", "New call", frozenset({Role.OPERATOR, Role.ADMIN})),
+    NavItem("/ui/calls/new", "New call", frozenset({Role.OPERATOR})),
     NavItem("/ui/reviews", "Reviews", frozenset({Role.CONSERVATOR, Role.AUDITOR, Role.ADMIN})),
     NavItem("/ui/audit", "Audit", frozenset({Role.AUDITOR, Role.ADMIN})),
     NavItem("/ui/verify", "Verify a file", _ALL),
@@ -40,6 +40,13 @@ def nav_for(role: Role) -> list[NavItem]:
     return [item for item in NAV if role in item.roles]
 
 
+def current_item(nav: list[NavItem], path: str) -> str | None:
+    """The item a page belongs to: the longest item path that is the page's or above it
+    (/ui/audit/calls/7 is under Audit; /ui/works/new is its own item, not Works)."""
+    under = [i.path for i in nav if path == i.path or path.startswith(i.path + "/")]
+    return max(under, key=len) if under else None
+
+
 def page(
     request: Request,
     template: str,
@@ -48,11 +55,14 @@ def page(
     **context: Any,
 ) -> HTMLResponse:
     """`template` rendered for `caller` (None on the sign-in and error pages)."""
+    nav = nav_for(caller.principal.role) if caller is not None else []
     base = {
         "caller": caller,
-        "nav": nav_for(caller.principal.role) if caller is not None else [],
+        "nav": nav,
+        "current": current_item(nav, request.url.path),
         "csrf_token": caller.csrf_token if caller is not None else "",
         "path": request.url.path,
+        "status_code": status_code,
     }
     response = TEMPLATES.TemplateResponse(
         request, template, {**base, **context}, status_code=status_code

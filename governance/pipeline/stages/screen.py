@@ -2,7 +2,8 @@
 
 - Every output: which registered works it resembles (the near-copy matcher, with the
   transform and any altered regions) and the AI-made detectors' scores, recorded; a
-  detector's score is never a refusal.
+  detector's score is never a refusal. Each resemblance is also a sighting of the work
+  (works.sightings), which its holder reads.
 - A generation that is a copy (band `match`) of a work whose terms do not allow
   generative use is refused (`output_copies_work`); a partial resemblance (band
   `review`) to such a work is flagged for a person (`resembles_work`).
@@ -89,6 +90,8 @@ class ScreenOutput:
             )
             if reason is not None:
                 reasons.append(reason)
+        # The holders' record of where their works were seen: the seal writes it.
+        call.sightings.extend(c for c in copies if c.work_id in works)
         outside = None
         if isinstance(call.input, RestorationInput):
             outside, reason = _outside_mask(call, call.input, output)
