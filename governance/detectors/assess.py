@@ -12,7 +12,7 @@ from sqlmodel import Session
 from governance.adapters.base import Detector, ModelKind
 from governance.adapters.loader import AdapterSpec
 from governance.adapters.workers import WORKERS, ModelRun
-from governance.db import end_reads, read_only
+from governance.db import end_reads
 from governance.detectors.active import ActiveDetector, active_detectors
 from governance.detectors.metrics import apply_calibration
 from governance.detectors.schemas import (
@@ -44,14 +44,6 @@ def assess_synthetic(session: Session, services: Services, image: np.ndarray) ->
         else:
             scores.append(outcome)
     return summarise(scores, failed)
-
-
-def assess_apart(services: Services, image: np.ndarray) -> SyntheticOut:
-    """assess_synthetic in a session of its own, for a thread that runs the detectors
-    beside the caller's own work (a session is not shared between threads). It only
-    reads."""
-    with Session(read_only(services.engine)) as session:
-        return assess_synthetic(session, services, image)
 
 
 def summarise(scores: list[DetectorScore], failed: list[DetectorFailure]) -> SyntheticOut:

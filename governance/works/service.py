@@ -2,7 +2,6 @@
 
 import hashlib
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -22,7 +21,7 @@ from governance.audit.entries import (
 from governance.auth.models import Role
 from governance.auth.service import Principal, require_role
 from governance.db import after_commit, begin_write
-from governance.detectors.assess import assess_apart
+from governance.detectors.assess import assess_synthetic
 from governance.errors import (
     DuplicateWork,
     ImageTooFlat,
@@ -95,13 +94,10 @@ def register_work(
         normalise_license(metadata.license)
         parse_declared_terms(metadata.terms)
     signal_sets, reads = embedded_terms(decoded, services.c2pa_trust_anchors)
-    # The pixels are read, hashed, described and searched for before the write lock; the
-    # detectors run beside the description and the search, on the other core.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="register-beside") as beside:
-        assessed = beside.submit(assess_apart, services, rgb_pixels(decoded.image))
-        parts = nearcopy_store.describe(decoded)
-        searched = duplicates.search(session, services, decoded.image, prints, parts)
-        synthetic = assessed.result()
+    # The pixels are read, hashed, described and searched for before the write lock.
+    parts = nearcopy_store.describe(decoded)
+    searched = duplicates.search(session, services, decoded.image, prints, parts)
+    synthetic = assess_synthetic(session, services, rgb_pixels(decoded.image))
     begin_write(session)
     claims = duplicates.refuse_or_claim(
         session, services, principal.holder_id, decoded.image, prints, parts, searched
