@@ -98,6 +98,10 @@ def prepare_directory(directory: Path) -> None:
     (directory / MARKER).write_text("created by govern demo; removed on the next run\n")
 
 
+# Where `govern serve` (127.0.0.1:8000 by default) serves the pages' sign-in.
+PAGES_URL = "http://127.0.0.1:8000/ui/login"
+
+
 def run(directory: Path, console: Console) -> int:
     prepare_directory(directory)
     settings = Settings(data_dir=directory, database_url="")
@@ -285,7 +289,9 @@ def run(directory: Path, console: Console) -> int:
     console.print(
         f"Serve it: GOVERN_DATA_DIR={directory.resolve()} govern serve (the keys live in that "
         "data dir's database, so these demo keys work there; make your own with "
-        f"GOVERN_DATA_DIR={directory.resolve()} govern keys create):"
+        f"GOVERN_DATA_DIR={directory.resolve()} govern keys create), then open the web pages "
+        f"at {PAGES_URL} and sign in with a key for each role:",
+        soft_wrap=True,
     )
     for name, key in keys.items():
         console.print(f"  {name} ({roles[name]}): {key}", soft_wrap=True, highlight=False)
