@@ -56,14 +56,20 @@ class Built:
     randomisation_sha256: str | None
 
 
-def read_call(services: Services, call_id: int) -> CallFiles:
+def recorded_call(services: Services, call_id: int) -> tuple[ModelCall, AiModel, str | None]:
+    """The call, its model, and the SHA-256 of its output as the call made it (the
+    labelled output, not a later release), read in a session of their own."""
     with Session(read_only(services.engine)) as session:
         call = session.get(ModelCall, call_id)
         model = session.get(AiModel, call.model_id) if call is not None else None
         made = called_output(session, call_id)
     if call is None or model is None:
         raise ReportInputError(f"call {call_id} is not recorded")
-    output_sha256 = made or call.output_sha256
+    return call, model, made or call.output_sha256
+
+
+def read_call(services: Services, call_id: int) -> CallFiles:
+    call, model, output_sha256 = recorded_call(services, call_id)
     if not (call.input_sha256 and call.mask_sha256 and output_sha256):
         raise ReportInputError(f"call {call_id} keeps no input, mask and output to explain")
     files = []

@@ -19,7 +19,7 @@ from governance.aimodels.models import AiModel
 from governance.calls.models import ModelCall
 from governance.db import read_only
 from governance.images import decode_image, rgb_pixels
-from governance.reports.build import ReportInputError, called_output, watermark_levels
+from governance.reports.build import ReportInputError, recorded_call, watermark_levels
 from governance.reports.generation_page import render_generation_page
 from governance.reports.generation_parts import (
     PAGE_MEDIA_TYPE,
@@ -80,13 +80,7 @@ class BuiltGeneration:
 
 
 def read_generation(services: Services, call_id: int) -> GenerationCall:
-    with Session(read_only(services.engine)) as session:
-        call = session.get(ModelCall, call_id)
-        model = session.get(AiModel, call.model_id) if call is not None else None
-        made = called_output(session, call_id)
-    if call is None or model is None:
-        raise ReportInputError(f"call {call_id} is not recorded")
-    output_sha256 = made or call.output_sha256
+    call, model, output_sha256 = recorded_call(services, call_id)
     if output_sha256 is None:
         raise ReportInputError(f"call {call_id} keeps no output to report on")
     if not services.blobs.exists(output_sha256):
