@@ -1,80 +1,97 @@
 """Databases for the tests: SQLite always, PostgreSQL when GOVERN_TEST_POSTGRES_URL is set.
 
-Schemas are built with `alembic upgrade head` (governance.db.migrate), never create_all.
-A PostgreSQL run gets a database of its own, dropped at the end.
+Schemas are built with `alembic upgrade head` (governance.db.migrate), never create_all:
+once per process and kind, every test database being a copy (tests/support/databases.py).
+A PostgreSQL run gets databases of its own, dropped at the end.
 """
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 
-from governance.db import migrate
-from governance.settings import normalise_database_url
+from tests.support.databases import (
+    empty_postgres,
+    install_no_sync,
+    migrated_sqlite,
+    own_postgres,
+)
 
 POSTGRES_ENV = "GOVERN_TEST_POSTGRES_URL"
 BACKENDS = ["sqlite", "postgresql"]
 
+install_no_sync()
+
 
 @pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str | None]:
+def postgres_template() -> Iterator[str | None]:
+    """The name of a migrated PostgreSQL database no one connects to, which each database
+    the tests make copies; None without PostgreSQL."""
     base = os.environ.get(POSTGRES_ENV)
     if not base:
         yield None
         return
-    admin_url = make_url(normalise_database_url(base))
-    name = f"govern_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = admin_url.set(database=name).render_as_string(hide_password=False)
-    migrate(url)
-    yield url
-    with admin.connect() as conn:
-        conn.execute(
-            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
-            {"n": name},
-        )
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-    admin.dispose()
+    with own_postgres(base) as url:
+        yield make_url(url).database
 
 
-def _truncate_postgres(url: str) -> None:
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        tables = (
-            conn.execute(
-                text(
-                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                    "AND tablename <> 'alembic_version'"
-                )
-            )
-            .scalars()
-            .all()
-        )
-        if tables:
-            names = ", ".join(f'"{t}"' for t in tables)
-            # The audit tables refuse TRUNCATE; only tests, as superuser, step around it.
-            conn.execute(text("SET LOCAL session_replication_role = replica"))
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+@pytest.fixture(scope="session")
+def postgres_url(postgres_template: str | None) -> Iterator[str | None]:
+    base = os.environ.get(POSTGRES_ENV)
+    if not base:
+        yield None
+        return
+    with own_postgres(base, postgres_template) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def _postgres_resets(postgres_url: str | None) -> Iterator[Engine | None]:
+    """One connection for emptying the PostgreSQL database between tests."""
+    if postgres_url is None:
+        yield None
+        return
+    engine = create_engine(postgres_url, pool_size=1, pool_pre_ping=True)
+    yield engine
     engine.dispose()
 
 
 @pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path, postgres_url: str | None) -> str:
+def database_url(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    postgres_url: str | None,
+    _postgres_resets: Engine | None,
+) -> str:
     """A migrated, empty database of each kind."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'test.db'}"
-        migrate(url)
-        return url
-    if postgres_url is None:
+        return migrated_sqlite(tmp_path / "test.db")
+    if postgres_url is None or _postgres_resets is None:
         pytest.skip(f"{POSTGRES_ENV} is not set")
-    _truncate_postgres(postgres_url)
+    empty_postgres(_postgres_resets)
     return postgres_url
 
 
-from tests.support.service_fixture import service  # noqa: E402,F401  (fixture)
+@pytest.fixture(scope="module", params=BACKENDS)
+def module_database_url(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    postgres_template: str | None,
+) -> Iterator[str]:
+    """A migrated, empty database of each kind for one module alone: for a state its tests
+    build once and share, each test leaving it as it found it (reading it, being refused,
+    or editing it in a transaction that is rolled back: tests/support/shared_state.py)."""
+    if request.param == "sqlite":
+        yield migrated_sqlite(tmp_path_factory.mktemp("module") / "test.db")
+        return
+    base = os.environ.get(POSTGRES_ENV)
+    if not base:
+        pytest.skip(f"{POSTGRES_ENV} is not set")
+    with own_postgres(base, postgres_template) as url:
+        yield url
+
+
+from tests.support.service_fixture import module_service, service  # noqa: E402,F401  (fixtures)

@@ -260,8 +260,9 @@ def test_an_spdx_document_is_imported(service: Service) -> None:
     ],
 )
 def test_bad_registrations_are_refused_and_store_nothing(
-    service: Service, changes: dict, status: int, code: str
+    module_service: Service, changes: dict, status: int, code: str
 ) -> None:
+    service = module_service  # shared: each refusal leaves it as it was, as checked here
     before = counts(service.app.state.services.engine)
     body = {"training_manifest": manifest(unrelated_item(1)), **changes}
     manifest_body = body.pop("training_manifest")

@@ -66,11 +66,13 @@ def _call(service: Service, method: str, path: str, headers: dict[str, str]) -> 
     ],
 )
 def test_uploads_without_a_good_key_are_refused_before_the_body(
-    service: Service, method: str, path: str, headers: dict[str, str], code: str
+    module_service: Service, method: str, path: str, headers: dict[str, str], code: str
 ) -> None:
-    answer = _call(service, method, path, headers)
+    stored = module_service.stored()
+    answer = _call(module_service, method, path, headers)
     assert answer["status"] == 401
     assert answer["body"]["error"] == code
+    assert module_service.stored() == stored
 
 
 def test_a_method_no_route_takes_is_405_not_401(service: Service) -> None:

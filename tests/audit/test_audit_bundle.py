@@ -16,32 +16,13 @@ from governance.audit.notes import open_checkpoint, parse_body, sign_checkpoint
 from governance.audit.verify_bundle import BundleError, read_bundle, verify_bundle
 from governance.cli.main import app
 from governance.settings import get_settings
+from tests.audit.bundle_support import PINNED
 from tests.support.audit_helpers import b64d, independent_inclusion, independent_root
 from tests.support.call_helpers import _mask, _model, restore
-from tests.support.helpers import auth, encode, np_image, photo, png_bytes, register
+from tests.support.helpers import auth, encode, np_image, photo, png_bytes
 from tests.support.service_fixture import Service
 
 runner = CliRunner()
-PINNED: dict[str, str] = {}  # the log's verifier key, as a careful verifier obtains it
-
-
-@pytest.fixture
-def logged(service: Service, monkeypatch: pytest.MonkeyPatch) -> Service:
-    """A service with a few events, and the CLI pointed at the same data."""
-    alice = service.keys["alice"]
-    for name in ("coffee", "rocket", "moon"):
-        work_id = register(service.client, alice, png_bytes(name)).json()["id"]
-        service.client.put(
-            f"/v1/works/{work_id}/terms",
-            headers=auth(alice),
-            json={"terms": {"ai_training": "notAllowed"}},
-        )
-    monkeypatch.setenv("GOVERN_DATA_DIR", str(service.settings.data_dir))
-    monkeypatch.setenv("GOVERN_DATABASE_URL", service.settings.database_url)
-    get_settings.cache_clear()
-    PINNED["key"] = service.client.get("/v1/audit/key").json()["verifier_key"]
-    yield service
-    get_settings.cache_clear()
 
 
 def _export(tmp_path: Path, name: str, *options: str) -> Path:
@@ -331,7 +312,10 @@ def _zip_files(data: bytes) -> dict[str, bytes]:
         return {name: archive.read(name) for name in archive.namelist()}
 
 
-def test_an_export_by_work_holds_the_entries_of_its_calls(logged: Service, tmp_path: Path) -> None:
+def test_an_export_by_work_holds_the_entries_of_its_calls(
+    logged_alone: Service, tmp_path: Path
+) -> None:
+    logged = logged_alone
     model = _model(logged)
     mask = _mask(*photo("coffee").size)
     calls = [restore(logged, png_bytes("coffee"), mask, model).json()["id"] for _ in range(2)]

@@ -1,11 +1,13 @@
 """Reconciling live rows with their audit entries: every edit made behind the service's
-back, straight in the database, is named with its row, field and both values."""
+back, straight in the database, is named with its row, field and both values.
 
+The filled service is built once per database; each test edits it in a transaction that
+is rolled back (tests/support/shared_state.py) and first checks that it reconciles clean."""
+
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import text
-from sqlmodel import Session
 
 from governance.audit import reconcile as reconcile_module
 from governance.audit.entries import ENTRY_KINDS
@@ -14,7 +16,8 @@ from governance.auth.service import revoke_key
 from governance.db import unit_of_work
 from tests.support.helpers import auth, png_bytes, register
 from tests.support.label_helpers import generated, generator
-from tests.support.service_fixture import Service
+from tests.support.service_fixture import Service, make_service
+from tests.support.shared_state import rolled_back, run
 
 
 def _fill(service: Service) -> dict[str, Any]:
@@ -46,16 +49,14 @@ def _fill(service: Service) -> dict[str, Any]:
     return ids
 
 
-def _edit(service: Service, *statements: str) -> None:
-    with Session(service.app.state.services.engine) as session:
-        for statement in statements:
-            session.exec(text(statement))  # type: ignore[call-overload]
-        session.commit()
-
-
-def _problems(service: Service) -> list[str]:
-    with Session(service.app.state.services.engine) as session:
-        return reconcile(session)
+@pytest.fixture(scope="module")
+def filled(
+    module_database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Service, dict[str, Any]]]:
+    """The service as `_fill` leaves it, one per database, shared by the module's tests."""
+    service = make_service(module_database_url, tmp_path_factory.mktemp("reconcile") / "data")
+    yield service, _fill(service)
+    service.app.state.services.engine.dispose()
 
 
 def test_every_entry_kind_is_reconciled() -> None:
@@ -63,20 +64,24 @@ def test_every_entry_kind_is_reconciled() -> None:
     assert set(reconcile_module._CHECKS) == set(ENTRY_KINDS)
 
 
-def test_an_intact_database_reconciles(service: Service) -> None:
-    _fill(service)
-    assert _problems(service) == []
+def test_an_intact_database_reconciles(filled: tuple[Service, dict[str, Any]]) -> None:
+    service, _ = filled
+    with rolled_back(service) as session:
+        assert reconcile(session) == []
 
 
-def test_reconciles_across_batches(service: Service, monkeypatch: pytest.MonkeyPatch) -> None:
-    ids = _fill(service)
+def test_reconciles_across_batches(
+    filled: tuple[Service, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service, ids = filled
     monkeypatch.setattr(reconcile_module, "BATCH", 2)
-    assert _problems(service) == []
-    _edit(service, f"UPDATE works SET title = 'Forged' WHERE id = {ids['bob']}")
-    assert _problems(service) == [
-        f"entry 7 (work:{ids['bob']}): works row {ids['bob']} title: "
-        'the log says "A work", the row says "Forged"'
-    ]
+    with rolled_back(service) as session:
+        assert reconcile(session) == []
+        run(session, f"UPDATE works SET title = 'Forged' WHERE id = {ids['bob']}")
+        assert reconcile(session) == [
+            f"entry 7 (work:{ids['bob']}): works row {ids['bob']} title: "
+            'the log says "A work", the row says "Forged"'
+        ]
 
 
 # (what is edited, SQL with the ids filled in, what must be named)
@@ -246,26 +251,32 @@ EDITS: list[tuple[str, str, list[str]]] = [
 
 
 @pytest.mark.parametrize(("sql", "named"), [e[1:] for e in EDITS], ids=[e[0] for e in EDITS])
-def test_each_edit_is_named(service: Service, sql: str, named: list[str]) -> None:
-    ids = _fill(service)
+def test_each_edit_is_named(
+    filled: tuple[Service, dict[str, Any]], sql: str, named: list[str]
+) -> None:
+    service, ids = filled
     values = {**ids, "zeros": "0" * 64}
-    _edit(service, sql.format(**values))
-    problems = _problems(service)
+    with rolled_back(service) as session:
+        assert reconcile(session) == []
+        run(session, sql.format(**values))
+        problems = reconcile(session)
     wanted = [part.format(**values) for part in named]
     assert any(all(part in problem for part in wanted) for problem in problems), problems
 
 
-def test_problems_are_capped(service: Service) -> None:
-    _fill(service)
+def test_problems_are_capped(filled: tuple[Service, dict[str, Any]]) -> None:
+    service, _ = filled
     planted = ", ".join(
         f"(1, 'Planted', 'x', 'CC0-1.0', 's{n}', 'p{n}', 'image/png', 8, 8, 10, CURRENT_TIMESTAMP)"
         for n in range(MAX_PROBLEMS + 5)
     )
-    _edit(
-        service,
-        "INSERT INTO works (holder_id, title, creator, license, sha256, pixel_sha256, "
-        f"media_type, width, height, byte_size, created_at) VALUES {planted}",
-    )
-    problems = _problems(service)
+    with rolled_back(service) as session:
+        assert reconcile(session) == []
+        run(
+            session,
+            "INSERT INTO works (holder_id, title, creator, license, sha256, pixel_sha256, "
+            f"media_type, width, height, byte_size, created_at) VALUES {planted}",
+        )
+        problems = reconcile(session)
     assert len(problems) == MAX_PROBLEMS
     assert all("is recorded by no work.registered entry" in p for p in problems)

@@ -1,7 +1,12 @@
 """Reconciling disputes and detector calibrations with their audit entries: a log whose
 rows are as the service left them reconciles clean, and each edit made behind the
-service's back, straight in the database, is named."""
+service's back, straight in the database, is named.
 
+The disputes and the calibration are made once per database; each test that only edits
+rows does so in a transaction that is rolled back (tests/support/shared_state.py), after
+checking that the shared state reconciles clean."""
+
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,7 +19,8 @@ from governance.audit.reconcile import reconcile
 from rights.models import Work
 from tests.detectors.helpers import calibrated_toy_detector
 from tests.support.helpers import auth, encode, photo, png_bytes, register
-from tests.support.service_fixture import Service
+from tests.support.service_fixture import Service, make_service
+from tests.support.shared_state import rolled_back, run
 
 
 def _registered(service: Service, holder: str, data: bytes) -> dict[str, Any]:
@@ -55,16 +61,14 @@ def _edit(service: Service, *statements: str) -> None:
         session.commit()
 
 
-def _edit_resolution(service: Service, work_id: int, **changes: Any) -> None:
+def _edit_resolution(session: Session, work_id: int, **changes: Any) -> None:
     """Change keys of the work's stored resolution (JSON typed for either database)."""
-    with Session(service.app.state.services.engine) as session:
-        work = session.exec(select(Work).where(Work.id == work_id)).one()
-        assert work.dispute is not None
-        changed = {**work.dispute, **changes}
-        session.connection().execute(
-            update(Work).where(col(Work.id) == work_id).values(dispute=changed)
-        )
-        session.commit()
+    work = session.exec(select(Work).where(Work.id == work_id)).one()
+    assert work.dispute is not None
+    changed = {**work.dispute, **changes}
+    statement = update(Work).where(col(Work.id) == work_id).values(dispute=changed)
+    session.connection().execute(statement)
+    session.expire_all()  # the next read sees the edit, not the work loaded above
 
 
 def _problems(service: Service) -> list[str]:
@@ -72,10 +76,22 @@ def _problems(service: Service) -> list[str]:
         return reconcile(session)
 
 
-def _kinds(service: Service) -> dict[str, int]:
-    with Session(service.app.state.services.engine) as session:
-        query = select(AuditEntry.kind, func.count()).group_by(col(AuditEntry.kind))
-        return dict(session.exec(query).all())
+def _kinds(session: Session) -> dict[str, int]:
+    query = select(AuditEntry.kind, func.count()).group_by(col(AuditEntry.kind))
+    return dict(session.exec(query).all())
+
+
+@pytest.fixture(scope="module")
+def filled(
+    module_database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Service, dict[str, int]]]:
+    """The disputes of `_fill_disputes` and a calibrated toy detector ("model"), one service
+    per database, shared by the module's tests that roll back what they change."""
+    service = make_service(module_database_url, tmp_path_factory.mktemp("disputes") / "data")
+    ids = _fill_disputes(service)
+    ids["model"] = calibrated_toy_detector(service)
+    yield service, ids
+    service.app.state.services.engine.dispose()
 
 
 def _resolution_entries(service: Service, work_id: int) -> list[int]:
@@ -91,15 +107,16 @@ def _resolution_entries(service: Service, work_id: int) -> list[int]:
 
 
 def test_disputes_as_the_service_left_them_reconcile(
-    service: Service, monkeypatch: pytest.MonkeyPatch
+    filled: tuple[Service, dict[str, int]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _fill_disputes(service)
-    kinds = _kinds(service)
-    assert (kinds["work.disputed"], kinds["work.dispute_resolved"]) == (2, 1)
-    assert _problems(service) == []
-    # A batch that ends between a work's entries: each entry still finds what it needs.
-    monkeypatch.setattr(reconcile_module, "BATCH", 2)
-    assert _problems(service) == []
+    service, _ = filled
+    with rolled_back(service) as session:
+        kinds = _kinds(session)
+        assert (kinds["work.disputed"], kinds["work.dispute_resolved"]) == (2, 1)
+        assert reconcile(session) == []
+        # A batch that ends between a work's entries: each entry still finds what it needs.
+        monkeypatch.setattr(reconcile_module, "BATCH", 2)
+        assert reconcile(session) == []
 
 
 # (what is edited, SQL with the ids filled in, what must be named)
@@ -173,10 +190,14 @@ DISPUTE_EDITS: list[tuple[str, str, list[str]]] = [
 @pytest.mark.parametrize(
     ("sql", "named"), [e[1:] for e in DISPUTE_EDITS], ids=[e[0] for e in DISPUTE_EDITS]
 )
-def test_each_dispute_edit_is_named(service: Service, sql: str, named: list[str]) -> None:
-    ids = _fill_disputes(service)
-    _edit(service, sql.format(**ids))
-    problems = _problems(service)
+def test_each_dispute_edit_is_named(
+    filled: tuple[Service, dict[str, int]], sql: str, named: list[str]
+) -> None:
+    service, ids = filled
+    with rolled_back(service) as session:
+        assert reconcile(session) == []
+        run(session, sql.format(**ids))
+        problems = reconcile(session)
     wanted = [part.format(**ids) for part in named]
     assert any(all(part in problem for part in wanted) for problem in problems), problems
 
@@ -198,11 +219,13 @@ _AT = "dispute resolved_at (at most 5 minutes before its entry): the log says 20
     ids=["comment", "resolved_by", "resolved_at", "resolved_at unreadable"],
 )
 def test_each_change_to_a_stored_resolution_is_named(
-    service: Service, changes: dict[str, Any], named: list[str]
+    filled: tuple[Service, dict[str, int]], changes: dict[str, Any], named: list[str]
 ) -> None:
-    ids = _fill_disputes(service)
-    _edit_resolution(service, ids["resolved"], **changes)
-    [problem] = _problems(service)
+    service, ids = filled
+    with rolled_back(service) as session:
+        assert reconcile(session) == []
+        _edit_resolution(session, ids["resolved"], **changes)
+        [problem] = reconcile(session)
     assert problem.startswith("entry "), problem
     assert f"(work:{ids['resolved']}): works row {ids['resolved']} {named[0]}" in problem
     assert problem.endswith(f"the row says {named[1]}"), problem
@@ -225,10 +248,13 @@ def test_a_resolution_overridden_behind_the_log_is_named(service: Service) -> No
     ]
 
 
-def test_a_calibration_as_the_service_left_it_reconciles(service: Service) -> None:
-    calibrated_toy_detector(service)
-    assert _kinds(service)["detector.calibrated"] == 1
-    assert _problems(service) == []
+def test_a_calibration_as_the_service_left_it_reconciles(
+    filled: tuple[Service, dict[str, int]],
+) -> None:
+    service, _ = filled
+    with rolled_back(service) as session:
+        assert _kinds(session)["detector.calibrated"] == 1
+        assert reconcile(session) == []
 
 
 CALIBRATION_EDITS: list[tuple[str, str, list[str]]] = [
@@ -277,9 +303,14 @@ CALIBRATION_EDITS: list[tuple[str, str, list[str]]] = [
 @pytest.mark.parametrize(
     ("sql", "named"), [e[1:] for e in CALIBRATION_EDITS], ids=[e[0] for e in CALIBRATION_EDITS]
 )
-def test_each_calibration_edit_is_named(service: Service, sql: str, named: list[str]) -> None:
-    values = {"model": calibrated_toy_detector(service), "zeros": "0" * 64}
-    _edit(service, sql.format(**values))
-    problems = _problems(service)
+def test_each_calibration_edit_is_named(
+    filled: tuple[Service, dict[str, int]], sql: str, named: list[str]
+) -> None:
+    service, ids = filled
+    values = {"model": ids["model"], "zeros": "0" * 64}
+    with rolled_back(service) as session:
+        assert reconcile(session) == []
+        run(session, sql.format(**values))
+        problems = reconcile(session)
     wanted = [part.format(**values) for part in named]
     assert any(all(part in problem for part in wanted) for problem in problems), problems

@@ -1,40 +1,48 @@
 """Reconciling report and decision rows with their report.ready and review.decided
 entries, both ways: a row altered, an entry whose row is gone, a row with no entry, and a
-call's status moved behind the log's back."""
+call's status moved behind the log's back.
 
-from collections.abc import Iterator
-from pathlib import Path
+The restoration is made once per database; each test edits it in a transaction that is
+rolled back (tests/support/shared_state.py), after checking that it reconciles clean."""
+
+from collections.abc import Callable, Iterator
 
 import pytest
-from sqlalchemy import text
-from sqlmodel import Session
 
 from governance.audit.reconcile import reconcile
 from tests.evidence.support import Restored, restored
+from tests.support.shared_state import rolled_back, run
+
+Edit = Callable[..., list[str]]
 
 
-@pytest.fixture
-def made(database_url: str, tmp_path: Path) -> Iterator[Restored]:
-    call = restored(database_url, tmp_path / "data")
+@pytest.fixture(scope="module")
+def made(module_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Restored]:
+    call = restored(module_database_url, tmp_path_factory.mktemp("restored") / "data")
     yield call
     call.service.app.state.services.engine.dispose()
 
 
-def _edit(made: Restored, *statements: str) -> list[str]:
-    with Session(made.service.app.state.services.engine) as session:
-        for statement in statements:
-            session.exec(text(statement))  # type: ignore[call-overload]
-        session.commit()
-        return reconcile(session)
+@pytest.fixture
+def edit(made: Restored) -> Iterator[Edit]:
+    """Runs SQL in a transaction rolled back after the test, each call after the earlier
+    ones, and answers the problems then found."""
+    with rolled_back(made.service) as session:
+        assert reconcile(session) == []
+
+        def edit(*statements: str) -> list[str]:
+            run(session, *statements)
+            return reconcile(session)
+
+        yield edit
 
 
-def test_intact_rows_reconcile(made: Restored) -> None:
-    assert _edit(made) == []
+def test_intact_rows_reconcile(edit: Edit) -> None:
+    assert edit() == []
 
 
-def test_an_altered_report_row_is_named(made: Restored) -> None:
-    problems = _edit(
-        made,
+def test_an_altered_report_row_is_named(made: Restored, edit: Edit) -> None:
+    problems = edit(
         f"UPDATE call_reports SET report_sha256 = '{'0' * 64}', files = '{{}}' "
         f"WHERE id = {made.report_id}",
     )
@@ -44,32 +52,27 @@ def test_an_altered_report_row_is_named(made: Restored) -> None:
     assert f"call_reports row {made.report_id} files:" in problems[1]
 
 
-def test_a_report_row_no_longer_ready_is_named(made: Restored) -> None:
-    (problem,) = _edit(
-        made, f"UPDATE call_reports SET state = 'failed' WHERE id = {made.report_id}"
-    )
+def test_a_report_row_no_longer_ready_is_named(made: Restored, edit: Edit) -> None:
+    (problem,) = edit(f"UPDATE call_reports SET state = 'failed' WHERE id = {made.report_id}")
     assert 'state: the log says "ready", the row says "failed"' in problem
 
 
-def test_an_altered_decision_is_named(made: Restored) -> None:
-    (problem,) = _edit(
-        made, f"UPDATE call_reviews SET decision = 'reject' WHERE id = {made.review_id}"
-    )
+def test_an_altered_decision_is_named(made: Restored, edit: Edit) -> None:
+    (problem,) = edit(f"UPDATE call_reviews SET decision = 'reject' WHERE id = {made.review_id}")
     assert f"call_reviews row {made.review_id} decision" in problem
     assert '"approve", the row says "reject"' in problem
 
 
-def test_a_call_released_behind_the_log_is_named(made: Restored) -> None:
-    problems = _edit(made, f"UPDATE model_calls SET status = 'released' WHERE id = {made.call_id}")
+def test_a_call_released_behind_the_log_is_named(made: Restored, edit: Edit) -> None:
+    problems = edit(f"UPDATE model_calls SET status = 'released' WHERE id = {made.call_id}")
     mine = [p for p in problems if "after the newest decision" in p]
     assert len(mine) == 1, problems
     assert f"model_calls row {made.call_id}" in mine[0]
     assert '"pending_review", the row says "released"' in mine[0]
 
 
-def test_rows_with_no_entry_and_an_entry_whose_row_is_gone(made: Restored) -> None:
-    problems = _edit(
-        made,
+def test_rows_with_no_entry_and_an_entry_whose_row_is_gone(made: Restored, edit: Edit) -> None:
+    problems = edit(
         "INSERT INTO call_reviews (call_id, reviewer_key_id, reviewer, decision, comment, "
         "regions, report_sha256, audit_index, decided_at) SELECT call_id, reviewer_key_id, "
         "'someone', 'approve', 'slipped in', '[]', report_sha256, NULL, decided_at "
@@ -79,11 +82,9 @@ def test_rows_with_no_entry_and_an_entry_whose_row_is_gone(made: Restored) -> No
     assert (
         problem == "call_reviews row 2 is recorded by no review.decided entry (it names entry None)"
     )
-    problems = _edit(made, f"DELETE FROM call_reviews WHERE id = {made.review_id}")
+    problems = edit(f"DELETE FROM call_reviews WHERE id = {made.review_id}")
     assert problems[0].endswith("no call_reviews row names it as its entry"), problems
-    problems = _edit(
-        made, f"UPDATE call_reports SET audit_index = NULL WHERE id = {made.report_id}"
-    )
+    problems = edit(f"UPDATE call_reports SET audit_index = NULL WHERE id = {made.report_id}")
     assert any(p.endswith("no call_reports row names it as its entry") for p in problems), problems
     assert (
         f"call_reports row {made.report_id} is recorded by no report.ready entry "

@@ -2,15 +2,21 @@
 
 import csv
 import json
+import re
+import sqlite3
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from governance.auth.models import ApiKey
+from governance.app import create_app
+from governance.auth.models import ApiKey, Role
+from governance.cli import demo_reviews
+from governance.cli.demo import DEMO_WORKS
 from governance.cli.main import app
-from governance.settings import get_settings
+from governance.settings import Settings, get_settings
 from tests.support.helpers import encode, photo, png_bytes
 
 runner = CliRunner()
@@ -249,8 +255,29 @@ def test_works_import_with_json_beside_the_folder(env: Path) -> None:
     assert bad.exit_code == 2 and "not valid JSON" in bad.output
 
 
+class _Stopped(Exception):
+    """Raised in place of the demo's review act: a run left half-done."""
+
+
+def _stop(*_: object, **__: object) -> None:
+    raise _Stopped
+
+
 def test_demo_runs_and_summarises(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
+    demo = tmp_path / "demo-data"
+    # A run stopped before its review act (its report jobs are most of the demo's time)
+    # leaves a demo folder holding its works, models, calls and keys; the full run after
+    # it must start afresh instead of failing on its own earlier works.
+    with monkeypatch.context() as stopped:
+        stopped.setattr(demo_reviews, "review_round", _stop)
+        first = runner.invoke(app, ["demo", "--dir", "demo-data"])
+    assert isinstance(first.exception, _Stopped), first.output
+    earlier = sqlite3.connect(demo / "govern.db")
+    titles = {title for (title,) in earlier.execute("SELECT title FROM works")}
+    earlier.close()
+    assert {work["title"] for work in DEMO_WORKS} <= titles, titles
+    earlier_key = (demo / "audit-ed25519.pem").read_bytes()
     result = runner.invoke(app, ["demo", "--dir", "demo-data"])
     assert result.exit_code == 0, result.output
     said = " ".join(result.output.split())  # as read, whatever the terminal's width
@@ -259,17 +286,23 @@ def test_demo_runs_and_summarises(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert "CorruptImage" in said and "DuplicateWork" in said
     assert "its bundle verified offline" in said
     assert "entries.jsonl: the root computed from all entries differs" in said
-    bundle = tmp_path / "demo-data" / "audit-bundle"
+    bundle = demo / "audit-bundle"
     from governance.audit.keys import load_or_create_key
     from governance.audit.notes import verifier_key
 
-    demo_key = load_or_create_key(None, tmp_path / "demo-data" / "audit-ed25519.pem")
+    assert (demo / "audit-ed25519.pem").read_bytes() != earlier_key  # made afresh
+    demo_key = load_or_create_key(None, demo / "audit-ed25519.pem")
     pinned = verifier_key("govern.local/audit", demo_key.public_key())
     verified = runner.invoke(app, ["audit", "verify", str(bundle), "--key", pinned])
     assert verified.exit_code == 0, verified.output
-    # A second run starts afresh instead of failing on its own earlier works.
-    again = runner.invoke(app, ["demo", "--dir", "demo-data"])
-    assert again.exit_code == 0, again.output
+    # The demo ends with the pages' address and a key for each role; with them, the pages
+    # of a service on the demo's data dir show the demo's works and calls.
+    assert "http://127.0.0.1:8000/ui/login" in said
+    keys = dict(re.findall(r"\(([a-z_]+)\): (gov_\S+)", result.output))
+    assert set(keys) == {role.value for role in Role}, result.output
+    served = TestClient(create_app(Settings(data_dir=demo, database_url="")))
+    signed = served.post("/ui/login", data={"key": keys["auditor"], "next": "/ui/audit"})
+    assert signed.status_code == 200 and "/ui/calls/1" in signed.text, signed.text
     (tmp_path / "precious").mkdir()
     (tmp_path / "precious" / "thesis.txt").write_text("do not delete")
     refused = runner.invoke(app, ["demo", "--dir", "precious"])

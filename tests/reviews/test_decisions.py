@@ -193,6 +193,16 @@ def test_who_reads_the_queue_and_the_decisions(service: Service) -> None:
     assert decide(service, key, 999).status_code == 404
 
 
+@pytest.fixture(scope="module")
+def ready_for_review(module_service: Service) -> tuple[Service, str, int]:
+    """A conservator's key and a pending call with a ready report, in a service that the
+    refusals below share (none of them changes it)."""
+    key = conservator(module_service, "Conservation office")
+    call = pending_call(module_service)
+    put_report_row(module_service, call["id"])
+    return module_service, key, call["id"]
+
+
 @pytest.mark.parametrize(
     "body",
     [
@@ -212,10 +222,12 @@ def test_who_reads_the_queue_and_the_decisions(service: Service) -> None:
         {"decision": "approve", "regions": [{"x": "1", "y": 0, "width": 3, "height": 5}]},
     ],
 )
-def test_bad_bodies_are_refused(service: Service, body: dict[str, Any]) -> None:
-    key = conservator(service, "Conservation office")
-    call = pending_call(service)
-    put_report_row(service, call["id"])
-    refused = service.client.post(f"/v1/calls/{call['id']}/review", headers=auth(key), json=body)
+def test_bad_bodies_are_refused(
+    ready_for_review: tuple[Service, str, int], body: dict[str, Any]
+) -> None:
+    service, key, call_id = ready_for_review
+    stored = service.stored()
+    refused = service.client.post(f"/v1/calls/{call_id}/review", headers=auth(key), json=body)
     assert refused.status_code == 422, refused.text
     assert _entries(service, "review.decided") == []
+    assert service.stored() == stored

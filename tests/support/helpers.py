@@ -46,7 +46,10 @@ def encode(image: Image.Image, fmt: str = "PNG", **options: Any) -> bytes:
     return buffer.getvalue()
 
 
+@cache
 def png_bytes(name: str) -> bytes:
+    # Encoded once per photograph: the bytes are the same every time, and encoding them
+    # again for each of ~130 callers cost ~20 s of the suite.
     return encode(photo(name))
 
 

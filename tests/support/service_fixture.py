@@ -77,3 +77,14 @@ def service(database_url: str, tmp_path: Path) -> Iterator[Service]:
     svc = make_service(database_url, tmp_path / "data")
     yield svc
     svc.app.state.services.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def module_service(
+    module_database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Service]:
+    """One service per module and database, made once instead of once a test, for tests
+    that leave it as they found it (each checks so, e.g. that `stored()` is unchanged)."""
+    svc = make_service(module_database_url, tmp_path_factory.mktemp("module") / "data")
+    yield svc
+    svc.app.state.services.engine.dispose()

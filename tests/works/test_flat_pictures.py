@@ -46,7 +46,10 @@ FLAT_FILES = {
 
 
 @pytest.mark.parametrize("name", sorted(FLAT_FILES))
-def test_flat_pictures_are_refused_and_nothing_is_stored(service: Service, name: str) -> None:
+def test_flat_pictures_are_refused_and_nothing_is_stored(
+    module_service: Service, name: str
+) -> None:
+    service = module_service  # shared: each refusal leaves it empty, as checked here
     response = register(service.client, service.keys["alice"], FLAT_FILES[name])
     assert response.status_code == 422, response.text
     body = response.json()

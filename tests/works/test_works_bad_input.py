@@ -43,7 +43,10 @@ def _corrupt_png() -> bytes:
     ],
     ids=["text", "empty", "truncated", "corrupt", "gif", "bmp", "decompression-bomb"],
 )
-def test_bad_files_are_refused(service: Service, payload: bytes, status: int, code: str) -> None:
+def test_bad_files_are_refused(
+    module_service: Service, payload: bytes, status: int, code: str
+) -> None:
+    service = module_service  # shared: `_refused` checks it still holds nothing
     _refused(service, register(service.client, service.keys["alice"], payload), status, code)
 
 
@@ -86,7 +89,8 @@ def test_missing_wrong_and_revoked_keys(service: Service) -> None:
 
 
 @pytest.mark.parametrize("role", ["auditor", "regulator", "operator", "admin"])
-def test_only_rights_holders_register(service: Service, role: str) -> None:
+def test_only_rights_holders_register(module_service: Service, role: str) -> None:
+    service = module_service  # shared: `_refused` checks it still holds nothing
     response = register(service.client, service.keys[role], png_bytes("camera"))
     _refused(service, response, 403, "Forbidden")
 
@@ -114,7 +118,8 @@ def test_only_rights_holders_register(service: Service, role: str) -> None:
         "unknown-field",
     ],
 )
-def test_bad_metadata_is_refused(service: Service, meta: dict, code: str) -> None:
+def test_bad_metadata_is_refused(module_service: Service, meta: dict, code: str) -> None:
+    service = module_service  # shared: `_refused` checks it still holds nothing
     response = register(service.client, service.keys["alice"], png_bytes("camera"), **meta)
     _refused(service, response, 422, code)
 
