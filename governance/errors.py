@@ -72,6 +72,20 @@ class InvalidApiKey(GovernError):
     code = "InvalidApiKey"
 
 
+class SignInRequired(GovernError):
+    """A web page without a live session: the pages send the browser to sign in."""
+
+    status = 401
+    code = "SignInRequired"
+
+
+class FormTokenRefused(GovernError):
+    """A web page's post without its session's form token (CSRF)."""
+
+    status = 403
+    code = "FormTokenRefused"
+
+
 class Forbidden(GovernError):
     status = 403
     code = "Forbidden"

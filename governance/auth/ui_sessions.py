@@ -13,20 +13,8 @@ from sqlmodel import Session, select
 from governance.auth.models import ApiKey, UiSession
 from governance.auth.service import Principal, authenticate, principal_of
 from governance.db import begin_write
-from governance.errors import GovernError
+from governance.errors import FormTokenRefused, SignInRequired
 from rights.models import utcnow
-
-
-class SignInRequired(GovernError):
-    """No session, or one that expired or ended: the pages send the browser to sign in."""
-
-    status = 401
-    code = "SignInRequired"
-
-
-class FormTokenRefused(GovernError):
-    status = 403
-    code = "FormTokenRefused"
 
 
 @dataclass(frozen=True)

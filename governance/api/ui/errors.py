@@ -6,8 +6,7 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
 from governance.api.ui.render import error_page
-from governance.auth.ui_sessions import SignInRequired
-from governance.errors import GovernError
+from governance.errors import GovernError, SignInRequired
 
 PREFIX = "/ui"
 
